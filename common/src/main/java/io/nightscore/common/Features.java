@@ -1,0 +1,62 @@
+package io.nightscore.common;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map_from_arrays;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Turns event columns into the float feature columns XGBoost reads: numeric values as floats,
+ * categorical values as their encoding index, and every missing value as NaN (XGBoost's missing).
+ * Built-in expressions only, so the RAPIDS Accelerator can run it on the GPU.
+ */
+public final class Features {
+  /** XGBoost feature type of a numeric (quantitative) feature. */
+  public static final String NUMERIC = "q";
+  /** XGBoost feature type of a categorical feature: native categorical splits. */
+  public static final String CATEGORICAL = "c";
+
+  private Features() {}
+
+  /** Feature types in {@link EventSchema#features()} order. */
+  public static String[] types(EventSchema schema) {
+    List<String> types = new ArrayList<>();
+    schema.numeric().forEach(f -> types.add(NUMERIC));
+    schema.categorical().forEach(f -> types.add(CATEGORICAL));
+    return types.toArray(new String[0]);
+  }
+
+  /**
+   * Replaces each feature column with its float model input; the other columns pass through.
+   * NaN marks missing because null cannot reach XGBoost's native matrix.
+   */
+  public static Dataset<Row> assemble(Dataset<Row> events, EventSchema schema, CategoricalEncoding encoding) {
+    Dataset<Row> out = events;
+    Column nan = lit(Float.NaN);
+    for (String f : schema.numeric()) {
+      out = out.withColumn(f, coalesce(col(f).cast("float"), nan));
+    }
+    for (String f : schema.categorical()) {
+      List<String> values = encoding.values(f);
+      float[] indices = new float[values.size()];
+      for (int i = 0; i < indices.length; i++) {
+        indices[i] = i;
+      }
+      Column value = col(f).cast("string");
+      Column index = values.isEmpty()
+          ? lit(null).cast("float")
+          : element_at(map_from_arrays(lit(values.toArray(new String[0])), lit(indices)), value);
+      out = out.withColumn(f, when(value.isNull(), nan)
+          .otherwise(coalesce(index, lit((float) encoding.rareIndex(f)))));
+    }
+    return out;
+  }
+}

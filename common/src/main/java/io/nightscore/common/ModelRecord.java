@@ -1,0 +1,104 @@
+package io.nightscore.common;
+
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * One row of the {@code models} table: what was trained, on which data (window, events table version),
+ * with which parameters, how it did on the holdout day, and where its artifacts are.
+ */
+public record ModelRecord(
+    long version,
+    Instant createdAt,
+    LocalDate trainStart,
+    LocalDate trainEnd,
+    LocalDate holdoutDate,
+    long eventsVersion,
+    List<String> features,
+    List<String> featureTypes,
+    Map<String, String> params,
+    int numRounds,
+    int bestIteration,
+    long trainRows,
+    long holdoutRows,
+    long holdoutPositives,
+    double holdoutAuc,
+    double holdoutLogLoss,
+    double holdoutMeanScore,
+    double holdoutRate,
+    String artifactPath,
+    String nightscoreVersion,
+    String xgboostVersion,
+    String config) {
+
+  public static final StructType SCHEMA = new StructType()
+      .add("version", DataTypes.LongType, false)
+      .add("created_at", DataTypes.TimestampType, false)
+      .add("train_start", DataTypes.DateType, false)
+      .add("train_end", DataTypes.DateType, false)
+      .add("holdout_date", DataTypes.DateType, false)
+      .add("events_version", DataTypes.LongType, false)
+      .add("features", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("feature_types", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("params", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType, false), false)
+      .add("num_rounds", DataTypes.IntegerType, false)
+      .add("best_iteration", DataTypes.IntegerType, false)
+      .add("train_rows", DataTypes.LongType, false)
+      .add("holdout_rows", DataTypes.LongType, false)
+      .add("holdout_positives", DataTypes.LongType, false)
+      .add("holdout_auc", DataTypes.DoubleType, true)
+      .add("holdout_logloss", DataTypes.DoubleType, true)
+      .add("holdout_mean_score", DataTypes.DoubleType, true)
+      .add("holdout_rate", DataTypes.DoubleType, true)
+      .add("artifact_path", DataTypes.StringType, false)
+      .add("nightscore_version", DataTypes.StringType, false)
+      .add("xgboost_version", DataTypes.StringType, false)
+      .add("config", DataTypes.StringType, false);
+
+  public Row toRow() {
+    return RowFactory.create(version, Timestamp.from(createdAt), Date.valueOf(trainStart),
+        Date.valueOf(trainEnd), Date.valueOf(holdoutDate), eventsVersion,
+        scala.collection.JavaConverters.asScalaBuffer(features).toSeq(),
+        scala.collection.JavaConverters.asScalaBuffer(featureTypes).toSeq(),
+        scala.collection.JavaConverters.mapAsScalaMap(params),
+        numRounds, bestIteration, trainRows, holdoutRows, holdoutPositives, holdoutAuc,
+        holdoutLogLoss, holdoutMeanScore, holdoutRate, artifactPath, nightscoreVersion, xgboostVersion,
+        config);
+  }
+
+  public static ModelRecord fromRow(Row r) {
+    return new ModelRecord(
+        r.getLong(r.fieldIndex("version")),
+        r.getTimestamp(r.fieldIndex("created_at")).toInstant(),
+        r.getDate(r.fieldIndex("train_start")).toLocalDate(),
+        r.getDate(r.fieldIndex("train_end")).toLocalDate(),
+        r.getDate(r.fieldIndex("holdout_date")).toLocalDate(),
+        r.getLong(r.fieldIndex("events_version")),
+        new ArrayList<>(r.<String>getList(r.fieldIndex("features"))),
+        new ArrayList<>(r.<String>getList(r.fieldIndex("feature_types"))),
+        new TreeMap<>(r.<String, String>getJavaMap(r.fieldIndex("params"))),
+        r.getInt(r.fieldIndex("num_rounds")),
+        r.getInt(r.fieldIndex("best_iteration")),
+        r.getLong(r.fieldIndex("train_rows")),
+        r.getLong(r.fieldIndex("holdout_rows")),
+        r.getLong(r.fieldIndex("holdout_positives")),
+        r.getDouble(r.fieldIndex("holdout_auc")),
+        r.getDouble(r.fieldIndex("holdout_logloss")),
+        r.getDouble(r.fieldIndex("holdout_mean_score")),
+        r.getDouble(r.fieldIndex("holdout_rate")),
+        r.getString(r.fieldIndex("artifact_path")),
+        r.getString(r.fieldIndex("nightscore_version")),
+        r.getString(r.fieldIndex("xgboost_version")),
+        r.getString(r.fieldIndex("config")));
+  }
+}

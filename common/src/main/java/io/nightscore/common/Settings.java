@@ -1,0 +1,123 @@
+package io.nightscore.common;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The immutable, validated settings of one nightscore run; built once from the layered config. */
+public final class Settings implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String warehouse;
+  private final String database;
+  private final String timezone;
+  private final EventSchema schema;
+  private final double maxQuarantineShare;
+  private final int maxCategories;
+  private final long minCategoryCount;
+  private final int windowDays;
+  private final XGBoostSettings xgboost;
+  private final Map<String, String> sparkConf;
+  private final String rendered;
+
+  private Settings(Config c) {
+    String root = ConfigLoader.ROOT + ".";
+    this.warehouse = SqlSafety.checkPath(c.getString(root + "warehouse"), "nightscore.warehouse");
+    this.database = SqlSafety.checkIdentifier(c.getString(root + "database"), "nightscore.database");
+    this.timezone = c.getString(root + "timezone");
+    try {
+      java.time.ZoneId.of(timezone);
+    } catch (java.time.DateTimeException e) {
+      throw new IllegalArgumentException(
+          "nightscore.timezone must be a zone id such as 'UTC' or 'Europe/Paris', got '" + timezone + "'");
+    }
+    this.schema = EventSchema.fromConfig(c.getConfig(root + "schema"));
+    this.maxQuarantineShare = c.getDouble(root + "ingest.max-quarantine-share");
+    check(maxQuarantineShare >= 0 && maxQuarantineShare <= 1,
+        "nightscore.ingest.max-quarantine-share must be within [0, 1], got %s", maxQuarantineShare);
+    this.maxCategories = c.getInt(root + "features.max-categories");
+    check(maxCategories >= 1, "nightscore.features.max-categories must be >= 1, got %s", maxCategories);
+    this.minCategoryCount = c.getLong(root + "features.min-category-count");
+    check(minCategoryCount >= 1, "nightscore.features.min-category-count must be >= 1, got %s",
+        minCategoryCount);
+    this.windowDays = c.getInt(root + "retrain.window-days");
+    check(windowDays >= 2, "nightscore.retrain.window-days must be >= 2 (train days + one holdout day), got %s",
+        windowDays);
+    this.xgboost = XGBoostSettings.fromConfig(c.getConfig(root + "xgboost"));
+    Map<String, String> spark = new TreeMap<>();
+    for (Map.Entry<String, ConfigValue> e : c.getObject(root + "spark").entrySet()) {
+      spark.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+    }
+    spark.put("spark.sql.session.timeZone", timezone);
+    this.sparkConf = Collections.unmodifiableMap(spark);
+    this.rendered = c.getConfig(ConfigLoader.ROOT).root()
+        .render(ConfigRenderOptions.concise().setFormatted(true));
+  }
+
+  /** Validates and wraps an already layered config (see {@link ConfigLoader}). */
+  public static Settings from(Config config) {
+    return new Settings(config);
+  }
+
+  /** The packaged defaults with the given overrides on top; convenient for tests and embedding. */
+  public static Settings defaults(Map<String, String> overrides) {
+    return from(ConfigLoader.load(null, overrides == null ? Map.of() : new LinkedHashMap<>(overrides)));
+  }
+
+  static void check(boolean ok, String format, Object... args) {
+    if (!ok) {
+      throw new IllegalArgumentException(String.format(format, args));
+    }
+  }
+
+  public String warehouse() {
+    return warehouse;
+  }
+
+  public String database() {
+    return database;
+  }
+
+  public String timezone() {
+    return timezone;
+  }
+
+  public EventSchema schema() {
+    return schema;
+  }
+
+  public double maxQuarantineShare() {
+    return maxQuarantineShare;
+  }
+
+  public int maxCategories() {
+    return maxCategories;
+  }
+
+  public long minCategoryCount() {
+    return minCategoryCount;
+  }
+
+  public int windowDays() {
+    return windowDays;
+  }
+
+  public XGBoostSettings xgboost() {
+    return xgboost;
+  }
+
+  /** Spark settings this run needs; applied only where spark-submit left them unset. */
+  public Map<String, String> sparkConf() {
+    return sparkConf;
+  }
+
+  /** The resolved nightscore.* configuration as HOCON/JSON, for logs and model lineage. */
+  public String rendered() {
+    return rendered;
+  }
+}

@@ -1,0 +1,147 @@
+package io.nightscore.common;
+
+import io.delta.tables.DeltaTable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.LocalDate;
+import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Table and artifact locations under the warehouse root, catalog registration and Delta reads and writes. */
+public final class Warehouse {
+  private static final Logger LOG = LoggerFactory.getLogger(Warehouse.class);
+
+  private final SparkSession spark;
+  private final String root;
+  private final String database;
+
+  public Warehouse(SparkSession spark, Settings settings) {
+    this.spark = spark;
+    this.database = settings.database();
+    Path path = new Path(settings.warehouse());
+    try {
+      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      this.root = SqlSafety.checkPath(fs.makeQualified(path).toString(), "nightscore.warehouse");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open warehouse '" + settings.warehouse() + "'", e);
+    }
+  }
+
+  public SparkSession spark() {
+    return spark;
+  }
+
+  /** The fully qualified warehouse root (e.g. file:/..., s3a://bucket/prefix). */
+  public String root() {
+    return root;
+  }
+
+  public String database() {
+    return database;
+  }
+
+  public String path(Table table) {
+    return root + "/tables/" + table.sqlName();
+  }
+
+  /** {@code <database>.<table>}, both validated identifiers. */
+  public String qualified(Table table) {
+    return database + "." + table.sqlName();
+  }
+
+  /** Where the artifacts of one model version live. */
+  public String modelPath(long version) {
+    return root + "/models/v" + version;
+  }
+
+  public boolean exists(Table table) {
+    return DeltaTable.isDeltaTable(spark, path(table));
+  }
+
+  /**
+   * Makes every existing table addressable as {@code <database>.<table>}. Tables are path-based Delta
+   * tables; the catalog entry only points at them, so any number of jobs may run at once without a
+   * shared metastore lock, and a Hive metastore on a cluster sees the same names.
+   */
+  public void registerTables() {
+    spark.sql("CREATE DATABASE IF NOT EXISTS " + database + " LOCATION "
+        + SqlSafety.pathLiteral(root + "/catalog/" + database + ".db"));
+    for (Table table : Table.values()) {
+      register(table);
+    }
+  }
+
+  /** Registers one table in the catalog if its Delta log exists (idempotent). */
+  public void register(Table table) {
+    if (exists(table)) {
+      spark.sql("CREATE TABLE IF NOT EXISTS " + qualified(table) + " USING DELTA LOCATION "
+          + SqlSafety.pathLiteral(path(table)));
+    }
+  }
+
+  /** The newest committed version of a table. */
+  public long latestVersion(Table table) {
+    requireExists(table);
+    return DeltaTable.forPath(spark, path(table)).history(1).select("version").head().getLong(0);
+  }
+
+  public Dataset<Row> read(Table table) {
+    requireExists(table);
+    return spark.read().format("delta").load(path(table));
+  }
+
+  /** The table as of one committed version (Delta time travel). */
+  public Dataset<Row> readAt(Table table, long version) {
+    requireExists(table);
+    return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+  }
+
+  /**
+   * Replaces exactly one day of a dt-partitioned table: a rerun or a backfill of the same date never
+   * duplicates rows and never touches another date. Returns the commit's version and rows written.
+   */
+  public Commit overwriteDay(Dataset<Row> day, Table table, LocalDate date) {
+    day.write().format("delta").mode("overwrite")
+        .option("replaceWhere", "dt = " + SqlSafety.dateLiteral(date))
+        .partitionBy("dt")
+        .save(path(table));
+    Commit commit = lastCommit(table);
+    register(table);
+    LOG.info("{} dt={}: wrote {} rows, table version {}", qualified(table), date, commit.rowsWritten(),
+        commit.version());
+    return commit;
+  }
+
+  /** Appends rows to a table, creating it on first use. */
+  public Commit append(Dataset<Row> rows, Table table) {
+    rows.write().format("delta").mode("append").save(path(table));
+    Commit commit = lastCommit(table);
+    register(table);
+    return commit;
+  }
+
+  private Commit lastCommit(Table table) {
+    Row last = DeltaTable.forPath(spark, path(table)).history(1)
+        .select("version", "operationMetrics").head();
+    Map<String, String> metrics = last.getJavaMap(1);
+    long rows = metrics == null || metrics.get("numOutputRows") == null
+        ? -1 : Long.parseLong(metrics.get("numOutputRows"));
+    return new Commit(last.getLong(0), rows);
+  }
+
+  private void requireExists(Table table) {
+    if (!exists(table)) {
+      throw new IllegalStateException("table " + qualified(table) + " does not exist yet at " + path(table)
+          + ": run the job that creates it first (events: ingest; scores: score; models: retrain)");
+    }
+  }
+
+  /** One Delta commit: its version and the rows it wrote (-1 if Delta did not report them). */
+  public record Commit(long version, long rowsWritten) {}
+}
