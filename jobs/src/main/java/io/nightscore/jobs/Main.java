@@ -1,0 +1,276 @@
+package io.nightscore.jobs;
+
+import com.typesafe.config.Config;
+import io.nightscore.common.ConfigLoader;
+import io.nightscore.common.Settings;
+import io.nightscore.common.SqlSafety;
+import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.generate.GenerateJob;
+import io.nightscore.jobs.ingest.IngestJob;
+import io.nightscore.jobs.retrain.RetrainJob;
+import io.nightscore.jobs.score.ScoreJob;
+import io.nightscore.jobs.sql.SqlJob;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * The nightscore command line: {@code nightscore [--config FILE] [--conf key=value]... <command> [options]}.
+ * Each command parses its arguments, loads settings, gets a SparkSession, runs its job and prints the
+ * job's result; exit code 0 on success, 1 when a job refuses its input, 2 for bad arguments or settings.
+ */
+@Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
+    subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Sql.class,
+        Main.Demo.class, CommandLine.HelpCommand.class})
+public final class Main implements Callable<Integer> {
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "HOCON overlay on top of the packaged configuration.")
+  File config;
+
+  @Option(names = "--conf", paramLabel = "KEY=VALUE",
+      description = "Override one key (nightscore.* setting, or a spark.* setting for the session). Repeatable.")
+  Map<String, String> conf = new LinkedHashMap<>();
+
+  final Sessions sessions;
+  final PrintStream out;
+
+  Main(Sessions sessions, PrintStream out) {
+    this.sessions = sessions;
+    this.out = out;
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(Sessions.submitted(), System.out, System.err, args));
+  }
+
+  /** Runs one command line; tests pass an existing session and capture the output. */
+  public static int execute(Sessions sessions, PrintStream out, PrintStream err, String... args) {
+    CommandLine cl = new CommandLine(new Main(sessions, out));
+    cl.setOut(new java.io.PrintWriter(out, true));
+    cl.setErr(new java.io.PrintWriter(err, true));
+    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      String name = commandLine.getCommandName();
+      if (ex instanceof JobFailedException) {
+        err.println("nightscore " + name + ": " + ex.getMessage());
+        return 1;
+      }
+      if (ex instanceof IllegalArgumentException) {
+        err.println("nightscore " + name + ": " + ex.getMessage());
+        return 2;
+      }
+      String msg = String.valueOf(ex.getMessage());
+      int cut = msg.indexOf('\n');
+      err.println("nightscore " + name + ": failed: " + ex.getClass().getName() + ": "
+          + (cut > 0 ? msg.substring(0, cut) : msg));
+      ex.printStackTrace(err);
+      return 3;
+    });
+    return cl.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(out);
+    return 2;
+  }
+
+  /** Settings from the layers; spark.* entries of --conf go to the session instead. */
+  Settings settings() {
+    Map<String, String> nightscore = new LinkedHashMap<>();
+    Map<String, String> spark = new LinkedHashMap<>();
+    conf.forEach((k, v) -> {
+      if (k.startsWith("spark.")) {
+        spark.put(k, v);
+      } else if (k.startsWith("nightscore.")) {
+        nightscore.put(k, v);
+      } else {
+        throw new IllegalArgumentException("--conf " + k + "=" + v
+            + ": keys must start with 'nightscore.' (our settings) or 'spark.' (session settings)");
+      }
+    });
+    Config layered = ConfigLoader.load(config, nightscore);
+    if (!spark.isEmpty()) {
+      Map<String, Object> quoted = new LinkedHashMap<>();
+      spark.forEach((k, v) -> quoted.put("nightscore.spark.\"" + k + "\"", v));
+      layered = com.typesafe.config.ConfigFactory.parseMap(quoted).withFallback(layered);
+    }
+    return Settings.from(layered);
+  }
+
+  /** Runs a job with a session, registering the tables first so SQL names resolve. */
+  <T> T withSession(String command, JobBody<T> body) {
+    Settings settings = settings();
+    SparkSession spark = sessions.open(settings, "nightscore " + command);
+    try {
+      new Warehouse(spark, settings).registerTables();
+      return body.run(spark, settings);
+    } finally {
+      sessions.close(spark);
+    }
+  }
+
+  @FunctionalInterface
+  interface JobBody<T> {
+    T run(SparkSession spark, Settings settings);
+  }
+
+  static LocalDate date(String value) {
+    return SqlSafety.parseDate(value, "--date");
+  }
+
+  /** Prints the nightscore and library versions. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"nightscore " + io.nightscore.common.BuildInfo.nightscoreVersion()
+          + " (xgboost4j-spark-gpu " + io.nightscore.common.BuildInfo.xgboostVersion() + ")"};
+    }
+  }
+
+  @Command(name = "generate", description = "Write synthetic raw ad events (and their true probabilities).")
+  static final class Generate implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--start-date", required = true, paramLabel = "D") String startDate;
+    @Option(names = "--days", required = true, paramLabel = "N") int days;
+    @Option(names = "--rows-per-day", defaultValue = "100000", paramLabel = "R") long rowsPerDay;
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "S") long seed;
+    @Option(names = "--output", required = true, paramLabel = "PATH") String output;
+    @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") String format;
+    @Option(names = "--base-rate", defaultValue = "0.012", description = "Mean true conversion probability.")
+    double baseRate;
+    @Option(names = "--dirty-rate", defaultValue = "0.001",
+        description = "Share of rows corrupted the way real feeds are, for ingest to quarantine.")
+    double dirtyRate;
+
+    @Override
+    public Integer call() {
+      LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
+      GenerateJob.Result r = main.withSession("generate", (spark, settings) -> GenerateJob.run(spark,
+          new GenerateJob.Options(start, days, rowsPerDay, seed, output, format, baseRate, dirtyRate)));
+      main.out.printf(Locale.ROOT, "generate: rows=%d days=%d intercept=%.4f events=%s truth=%s%n",
+          r.rows(), r.days(), r.intercept(), r.eventsPath(), r.truthPath());
+      return 0;
+    }
+  }
+
+  @Command(name = "ingest", description = "Load one day of raw events into the events table (bad rows to quarantine).")
+  static final class Ingest implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--date", required = true, paramLabel = "D") String date;
+    @Option(names = "--input", required = true, paramLabel = "PATH") String input;
+    @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") String format;
+
+    @Override
+    public Integer call() {
+      LocalDate d = date(date);
+      IngestJob.Format f = parseEnum(IngestJob.Format.class, format, "--format");
+      IngestJob.Result r = main.withSession("ingest",
+          (spark, settings) -> IngestJob.run(spark, settings, new IngestJob.Options(d, input, f)));
+      main.out.printf(Locale.ROOT, "ingest %s: rows_in=%d written=%d quarantined=%d reasons=%s events_version=%d%n",
+          r.date(), r.rowsIn(), r.rowsWritten(), r.rowsQuarantined(), r.reasons(), r.eventsVersion());
+      return 0;
+    }
+  }
+
+  @Command(name = "retrain", description = "Train a model on the window-days days before --date (the last is the holdout).")
+  static final class Retrain implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--date", required = true, paramLabel = "D") String date;
+
+    @Override
+    public Integer call() {
+      LocalDate d = date(date);
+      RetrainJob.Result r = main.withSession("retrain",
+          (spark, settings) -> RetrainJob.run(spark, settings, new RetrainJob.Options(d)));
+      main.out.printf(Locale.ROOT,
+          "retrain %s: model_version=%d events_version=%d train=%s..%s train_rows=%d holdout=%s holdout_rows=%d "
+              + "rounds=%d best_iteration=%d auc=%.4f logloss=%.5f mean_score=%.5f rate=%.5f train_seconds=%.1f%n",
+          d, r.modelVersion(), r.eventsVersion(), r.trainStart(), r.trainEnd(), r.trainRows(), r.holdoutDate(),
+          r.holdoutRows(), r.rounds(), r.bestIteration(), r.holdout().auc(), r.holdout().logLoss(),
+          r.holdout().meanScore(), r.holdout().rate(), r.trainSeconds());
+      return 0;
+    }
+  }
+
+  @Command(name = "score", description = "Score the events of --date into the scores table (replaces that day).")
+  static final class Score implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--date", required = true, paramLabel = "D") String date;
+
+    @Override
+    public Integer call() {
+      LocalDate d = date(date);
+      ScoreJob.Result r = main.withSession("score",
+          (spark, settings) -> ScoreJob.run(spark, settings, new ScoreJob.Options(d)));
+      main.out.printf(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d seconds=%.1f%n",
+          r.date(), r.rowsScored(), r.modelVersion(), r.eventsVersion(), r.scoresVersion(), r.seconds());
+      return 0;
+    }
+  }
+
+  @Command(name = "sql", description = "Run SQL against the nightscore tables (<database>.<table>) and print the result.")
+  static final class Sql implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Parameters(arity = "0..1", paramLabel = "STATEMENT") String statement;
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE.sql") File file;
+    @Option(names = "--format", defaultValue = "table", description = "table, csv or json") String format;
+    @Option(names = "--max-rows", defaultValue = "1000") int maxRows;
+
+    @Override
+    public Integer call() throws IOException {
+      if ((statement == null) == (file == null)) {
+        throw new IllegalArgumentException("give either a STATEMENT or -f FILE.sql");
+      }
+      String sql = file != null ? Files.readString(file.toPath(), StandardCharsets.UTF_8) : statement;
+      SqlJob.Format f = parseEnum(SqlJob.Format.class, format, "--format");
+      if (maxRows < 1) {
+        throw new IllegalArgumentException("--max-rows must be >= 1, got " + maxRows);
+      }
+      main.withSession("sql", (spark, settings) ->
+          SqlJob.run(spark, new SqlJob.Options(sql, f, maxRows), main.out, System.err));
+      return 0;
+    }
+  }
+
+  @Command(name = "demo", description = "Generate 8 days, ingest them, retrain for the last day, score it and summarise with SQL.")
+  static final class Demo implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D") String startDate;
+    @Option(names = "--rows-per-day", defaultValue = "100000", paramLabel = "R") long rowsPerDay;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+
+    @Override
+    public Integer call() {
+      LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
+      main.withSession("demo", (spark, settings) -> {
+        DemoJob.run(spark, settings, new DemoJob.Options(start, 8, rowsPerDay, seed), main.out);
+        return null;
+      });
+      return 0;
+    }
+  }
+
+  static <E extends Enum<E>> E parseEnum(Class<E> type, String value, String option) {
+    try {
+      return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + " must be one of "
+          + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got '" + value + "'");
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package io.nightscore.jobs.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.input_file_name;
+import static org.apache.spark.sql.functions.lit;
+
+import io.nightscore.common.EventSchema;
+import io.nightscore.common.Settings;
+import io.nightscore.common.Table;
+import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.JobFailedException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Loads one day of raw events into {@code events}, and every row that breaks the contract into {@code quarantine}. */
+public final class IngestJob {
+  private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
+
+  /** Raw file formats ingest reads. */
+  public enum Format { CSV, JSON, PARQUET }
+
+  public record Options(LocalDate date, String input, Format format) {}
+
+  /**
+   * What one ingest did.
+   *
+   * @param rowsIn           raw rows read
+   * @param rowsWritten      rows written to events (0 when the day was refused)
+   * @param rowsQuarantined  rows written to quarantine
+   * @param reasons          quarantined rows per reason code
+   * @param eventsVersion    events table version after the write (-1 when refused)
+   */
+  public record Result(LocalDate date, long rowsIn, long rowsWritten, long rowsQuarantined,
+      Map<String, Long> reasons, long eventsVersion) {}
+
+  private IngestJob() {}
+
+  public static Result run(SparkSession spark, Settings settings, Options options) {
+    EventSchema schema = settings.schema();
+    Warehouse warehouse = new Warehouse(spark, settings);
+    LocalDate date = options.date();
+    spark.sparkContext().setJobDescription("ingest " + date + ": read " + options.input());
+
+    Dataset<Row> raw = read(spark, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
+    List<String> missing = IngestRules.missingColumns(raw, schema);
+    if (!missing.isEmpty()) {
+      throw new JobFailedException("input " + options.input() + " lacks the column(s) " + missing
+          + " that nightscore.schema names; found " + List.of(raw.columns())
+          + ". Fix the input or nightscore.schema.*; nothing was written.");
+    }
+    Timestamp ingestedAt = Timestamp.from(Instant.now());
+    Dataset<Row> validated = IngestRules.validate(raw, schema, date);
+
+    spark.sparkContext().setJobDescription("ingest " + date + ": count raw rows");
+    long rowsIn = raw.count();
+    if (rowsIn == 0) {
+      throw new JobFailedException("input " + options.input() + " has no rows for " + date
+          + "; nothing was written. Check the path and --format.");
+    }
+
+    spark.sparkContext().setJobDescription("ingest " + date + ": write quarantine");
+    Warehouse.Commit q = warehouse.overwriteDay(IngestRules.quarantine(validated, schema, date, ingestedAt),
+        Table.QUARANTINE, date);
+    Map<String, Long> reasons = new TreeMap<>();
+    for (Row r : warehouse.readAt(Table.QUARANTINE, q.version())
+        .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))))
+        .groupBy("reason").agg(count(lit(1))).collectAsList()) {
+      reasons.put(r.getString(0), r.getLong(1));
+    }
+    long bad = reasons.values().stream().mapToLong(Long::longValue).sum();
+    double share = (double) bad / rowsIn;
+    if (share > settings.maxQuarantineShare()) {
+      throw new JobFailedException(String.format(Locale.ROOT,
+          "%d of %d rows (%.2f%%) for %s break the event contract, above "
+              + "nightscore.ingest.max-quarantine-share = %.2f%%: %s. They are in %s (dt = %s); "
+              + "nothing was written to %s for this date.",
+          bad, rowsIn, 100 * share, date, 100 * settings.maxQuarantineShare(), reasons,
+          warehouse.qualified(Table.QUARANTINE), date, warehouse.qualified(Table.EVENTS)));
+    }
+
+    spark.sparkContext().setJobDescription("ingest " + date + ": write events");
+    Warehouse.Commit e = warehouse.overwriteDay(IngestRules.events(validated, schema, date, ingestedAt),
+        Table.EVENTS, date);
+    if (e.rowsWritten() >= 0 && q.rowsWritten() >= 0 && e.rowsWritten() + q.rowsWritten() != rowsIn) {
+      throw new IllegalStateException(String.format(Locale.ROOT,
+          "row accounting broke for %s: %d read but %d written + %d quarantined (input changed while "
+              + "ingesting?); rerun ingest for this date", date, rowsIn, e.rowsWritten(), q.rowsWritten()));
+    }
+    LOG.info("ingest {}: {} rows in, {} written (events v{}), {} quarantined {}", date, rowsIn,
+        e.rowsWritten(), e.version(), bad, reasons);
+    return new Result(date, rowsIn, e.rowsWritten(), bad, reasons, e.version());
+  }
+
+  /** Raw files as the format reads them; CSV values stay text so no bad value is lost to a parse. */
+  static Dataset<Row> read(SparkSession spark, Options options) {
+    return switch (options.format()) {
+      case CSV -> spark.read().option("header", "true").option("mode", "PERMISSIVE")
+          .option("inferSchema", "false").csv(options.input());
+      case JSON -> spark.read().option("mode", "PERMISSIVE").option("primitivesAsString", "true")
+          .json(options.input());
+      case PARQUET -> spark.read().parquet(options.input());
+    };
+  }
+}

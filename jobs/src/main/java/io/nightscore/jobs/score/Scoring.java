@@ -1,0 +1,40 @@
+package io.nightscore.jobs.score;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import io.nightscore.common.EventSchema;
+import io.nightscore.common.Features;
+import io.nightscore.common.ModelStore;
+import java.sql.Timestamp;
+import java.time.LocalDate;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
+import org.apache.spark.ml.functions;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/** Scoring transforms: model inputs in, probabilities out. */
+public final class Scoring {
+  private Scoring() {}
+
+  /** Adds {@code scoreCol} = P(label = 1) for rows whose feature columns are already assembled. */
+  public static Dataset<Row> predict(XGBoostClassificationModel model, Dataset<Row> assembled, String scoreCol) {
+    XGBoostClassificationModel m = model.copy(new org.apache.spark.ml.param.ParamMap());
+    m.setProbabilityCol("_probability").setRawPredictionCol("").setPredictionCol("");
+    Dataset<Row> out = m.transform(assembled);
+    return out.withColumn(scoreCol, functions.vector_to_array(col("_probability"), "float64")
+        .getItem(1)).drop("_probability");
+  }
+
+  /** The {@code scores} rows of one day: id, dt, score, model_version, scored_at. */
+  public static Dataset<Row> scoreDay(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
+      LocalDate date, Timestamp scoredAt) {
+    Dataset<Row> assembled = Features.assemble(events, schema, loaded.encoding());
+    return predict(loaded.model(), assembled, "score").select(
+        col(schema.id()),
+        lit(java.sql.Date.valueOf(date)).as("dt"),
+        col("score"),
+        lit(loaded.record().version()).as("model_version"),
+        lit(scoredAt).as("scored_at"));
+  }
+}
