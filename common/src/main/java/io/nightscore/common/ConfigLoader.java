@@ -38,7 +38,7 @@ public final class ConfigLoader {
       }
       file = ConfigFactory.parseFile(overlay, ConfigParseOptions.defaults().setAllowMissing(false));
     }
-    Config cli = ConfigFactory.parseMap(overrides, "--conf");
+    Config cli = overrides(overrides);
     Config system = ConfigFactory.systemProperties().withOnlyPath(ROOT);
     if (!ConfigFactory.systemProperties().hasPath(ROOT)) {
       system = ConfigFactory.empty();
@@ -48,6 +48,32 @@ public final class ConfigLoader {
         .resolve(ConfigResolveOptions.defaults().setAllowUnresolved(false));
     validate(merged, reference);
     return merged;
+  }
+
+  /** key=value overrides; a value starting with [ or { is HOCON (a list or an object), anything else a string. */
+  static Config overrides(Map<String, String> overrides) {
+    Config cli = ConfigFactory.empty("--conf");
+    for (Map.Entry<String, String> e : overrides.entrySet()) {
+      String v = e.getValue() == null ? "" : e.getValue().trim();
+      ConfigValue value;
+      if (v.startsWith("[") || v.startsWith("{")) {
+        try {
+          value = ConfigFactory.parseString("v = " + v).getValue("v");
+        } catch (ConfigException ex) {
+          throw new IllegalArgumentException("--conf " + e.getKey() + "=" + v + " is not valid HOCON: "
+              + ex.getMessage(), ex);
+        }
+      } else {
+        value = com.typesafe.config.ConfigValueFactory.fromAnyRef(e.getValue(), "--conf " + e.getKey());
+      }
+      try {
+        cli = cli.withValue(e.getKey(), value);
+      } catch (ConfigException ex) {
+        throw new IllegalArgumentException("--conf key '" + e.getKey() + "' is not a valid path: "
+            + ex.getMessage(), ex);
+      }
+    }
+    return cli;
   }
 
   /** Fails on a key under nightscore.* that reference.conf does not know, or on a value of the wrong type. */

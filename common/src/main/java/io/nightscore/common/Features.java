@@ -26,17 +26,25 @@ public final class Features {
 
   private Features() {}
 
-  /** Feature types in {@link EventSchema#features()} order. */
-  public static String[] types(EventSchema schema) {
+  /** The array column XGBoost reads: every feature as a float, in {@link EventSchema#features()} order. */
+  public static final String COLUMN = "_features";
+
+  /**
+   * XGBoost feature types in {@link EventSchema#features()} order: categorical features are "c" in
+   * "native" mode and numeric (their frequency-rank index) in "ordinal" mode.
+   */
+  public static String[] types(EventSchema schema, String categoricalMode) {
     List<String> types = new ArrayList<>();
     schema.numeric().forEach(f -> types.add(NUMERIC));
-    schema.categorical().forEach(f -> types.add(CATEGORICAL));
+    String cat = "native".equals(categoricalMode) ? CATEGORICAL : NUMERIC;
+    schema.categorical().forEach(f -> types.add(cat));
     return types.toArray(new String[0]);
   }
 
   /**
-   * Replaces each feature column with its float model input; the other columns pass through.
-   * NaN marks missing because null cannot reach XGBoost's native matrix.
+   * Replaces each feature column with its float model input and adds them, in order, as the array column
+   * {@link #COLUMN}; the other columns pass through. NaN marks missing because null cannot reach
+   * XGBoost's native matrix.
    */
   public static Dataset<Row> assemble(Dataset<Row> events, EventSchema schema, CategoricalEncoding encoding) {
     Dataset<Row> out = events;
@@ -57,6 +65,7 @@ public final class Features {
       out = out.withColumn(f, when(value.isNull(), nan)
           .otherwise(coalesce(index, lit((float) encoding.rareIndex(f)))));
     }
-    return out;
+    return out.withColumn(COLUMN, org.apache.spark.sql.functions.array(
+        schema.features().stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new)));
   }
 }

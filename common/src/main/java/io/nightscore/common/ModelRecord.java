@@ -26,6 +26,7 @@ public record ModelRecord(
     long eventsVersion,
     List<String> features,
     List<String> featureTypes,
+    List<String> categoricalFeatures,
     Map<String, String> params,
     int numRounds,
     int bestIteration,
@@ -50,6 +51,7 @@ public record ModelRecord(
       .add("events_version", DataTypes.LongType, false)
       .add("features", DataTypes.createArrayType(DataTypes.StringType, false), false)
       .add("feature_types", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("categorical_features", DataTypes.createArrayType(DataTypes.StringType, false), false)
       .add("params", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType, false), false)
       .add("num_rounds", DataTypes.IntegerType, false)
       .add("best_iteration", DataTypes.IntegerType, false)
@@ -70,6 +72,7 @@ public record ModelRecord(
         Date.valueOf(trainEnd), Date.valueOf(holdoutDate), eventsVersion,
         scala.collection.JavaConverters.asScalaBuffer(features).toSeq(),
         scala.collection.JavaConverters.asScalaBuffer(featureTypes).toSeq(),
+        scala.collection.JavaConverters.asScalaBuffer(categoricalFeatures).toSeq(),
         scala.collection.JavaConverters.mapAsScalaMap(params),
         numRounds, bestIteration, trainRows, holdoutRows, holdoutPositives, holdoutAuc,
         holdoutLogLoss, holdoutMeanScore, holdoutRate, artifactPath, nightscoreVersion, xgboostVersion,
@@ -86,6 +89,7 @@ public record ModelRecord(
         r.getLong(r.fieldIndex("events_version")),
         new ArrayList<>(r.<String>getList(r.fieldIndex("features"))),
         new ArrayList<>(r.<String>getList(r.fieldIndex("feature_types"))),
+        new ArrayList<>(r.<String>getList(r.fieldIndex("categorical_features"))),
         new TreeMap<>(r.<String, String>getJavaMap(r.fieldIndex("params"))),
         r.getInt(r.fieldIndex("num_rounds")),
         r.getInt(r.fieldIndex("best_iteration")),

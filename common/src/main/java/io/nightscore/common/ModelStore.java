@@ -91,12 +91,7 @@ public final class ModelStore {
   public LoadedModel load(ModelRecord record) {
     XGBoostClassificationModel model =
         XGBoostClassificationModel.read().load(record.artifactPath() + "/spark-model");
-    List<String> categorical = new java.util.ArrayList<>();
-    for (int i = 0; i < record.features().size(); i++) {
-      if (Features.CATEGORICAL.equals(record.featureTypes().get(i))) {
-        categorical.add(record.features().get(i));
-      }
-    }
+    List<String> categorical = record.categoricalFeatures();
     List<Row> rows = warehouse.spark().read().schema(CategoricalEncoding.SCHEMA)
         .parquet(record.artifactPath() + "/encoding").collectAsList();
     return new LoadedModel(record, model, CategoricalEncoding.fromRows(categorical, rows));

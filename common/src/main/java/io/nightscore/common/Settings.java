@@ -18,6 +18,7 @@ public final class Settings implements Serializable {
   private final String timezone;
   private final EventSchema schema;
   private final double maxQuarantineShare;
+  private final String categoricalMode;
   private final int maxCategories;
   private final long minCategoryCount;
   private final int windowDays;
@@ -40,6 +41,9 @@ public final class Settings implements Serializable {
     this.maxQuarantineShare = c.getDouble(root + "ingest.max-quarantine-share");
     check(maxQuarantineShare >= 0 && maxQuarantineShare <= 1,
         "nightscore.ingest.max-quarantine-share must be within [0, 1], got %s", maxQuarantineShare);
+    this.categoricalMode = c.getString(root + "features.categorical-mode");
+    check(categoricalMode.equals("ordinal") || categoricalMode.equals("native"),
+        "nightscore.features.categorical-mode must be 'ordinal' or 'native', got '%s'", categoricalMode);
     this.maxCategories = c.getInt(root + "features.max-categories");
     check(maxCategories >= 1, "nightscore.features.max-categories must be >= 1, got %s", maxCategories);
     this.minCategoryCount = c.getLong(root + "features.min-category-count");
@@ -61,7 +65,11 @@ public final class Settings implements Serializable {
 
   /** Validates and wraps an already layered config (see {@link ConfigLoader}). */
   public static Settings from(Config config) {
-    return new Settings(config);
+    try {
+      return new Settings(config);
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new IllegalArgumentException("Invalid configuration: " + e.getMessage(), e);
+    }
   }
 
   /** The packaged defaults with the given overrides on top; convenient for tests and embedding. */
@@ -93,6 +101,11 @@ public final class Settings implements Serializable {
 
   public double maxQuarantineShare() {
     return maxQuarantineShare;
+  }
+
+  /** "ordinal" (category index as a number) or "native" (XGBoost categorical splits). */
+  public String categoricalMode() {
+    return categoricalMode;
   }
 
   public int maxCategories() {

@@ -70,8 +70,6 @@ public final class Warehouse {
    * shared metastore lock, and a Hive metastore on a cluster sees the same names.
    */
   public void registerTables() {
-    spark.sql("CREATE DATABASE IF NOT EXISTS " + database + " LOCATION "
-        + SqlSafety.pathLiteral(root + "/catalog/" + database + ".db"));
     for (Table table : Table.values()) {
       register(table);
     }
@@ -80,6 +78,8 @@ public final class Warehouse {
   /** Registers one table in the catalog if its Delta log exists (idempotent). */
   public void register(Table table) {
     if (exists(table)) {
+      spark.sql("CREATE DATABASE IF NOT EXISTS " + database + " LOCATION "
+          + SqlSafety.pathLiteral(root + "/catalog/" + database + ".db"));
       spark.sql("CREATE TABLE IF NOT EXISTS " + qualified(table) + " USING DELTA LOCATION "
           + SqlSafety.pathLiteral(path(table)));
     }

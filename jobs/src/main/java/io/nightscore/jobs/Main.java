@@ -251,7 +251,7 @@ public final class Main implements Callable<Integer> {
   static final class Demo implements Callable<Integer> {
     @ParentCommand Main main;
     @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D") String startDate;
-    @Option(names = "--rows-per-day", defaultValue = "100000", paramLabel = "R") long rowsPerDay;
+    @Option(names = "--rows-per-day", defaultValue = "50000", paramLabel = "R") long rowsPerDay;
     @Option(names = "--seed", defaultValue = "42") long seed;
 
     @Override

@@ -104,7 +104,7 @@ public final class RetrainJob {
     Dataset<Row> holdout = Features.assemble(holdoutEvents, schema, encoding);
 
     spark.sparkContext().setJobDescription("retrain " + date + ": train XGBoost");
-    XGBoostClassifier clf = Trainer.classifier(schema, settings.xgboost(), true);
+    XGBoostClassifier clf = Trainer.classifier(schema, settings.categoricalMode(), settings.xgboost(), true);
     long t0 = System.nanoTime();
     XGBoostClassificationModel model = Trainer.fit(clf, train, holdout);
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
@@ -121,10 +121,12 @@ public final class RetrainJob {
     params.put("num_workers", String.valueOf(settings.xgboost().numWorkers()));
     params.put("num_round", String.valueOf(settings.xgboost().numRound()));
     params.put("early_stopping_rounds", String.valueOf(settings.xgboost().earlyStoppingRounds()));
+    params.put("categorical_mode", settings.categoricalMode());
     params.put("max_categories", String.valueOf(settings.maxCategories()));
     params.put("min_category_count", String.valueOf(settings.minCategoryCount()));
     ModelRecord record = new ModelRecord(version, Instant.now(), trainStart, trainEnd, holdoutDate,
-        eventsVersion, schema.features(), Arrays.asList(Features.types(schema)), params, rounds,
+        eventsVersion, schema.features(), Arrays.asList(Features.types(schema, settings.categoricalMode())),
+        schema.categorical(), params, rounds,
         bestIteration, trainRows, holdoutRows, metrics.positives(), metrics.auc(), metrics.logLoss(),
         metrics.meanScore(), metrics.rate(), artifacts, BuildInfo.nightscoreVersion(),
         BuildInfo.xgboostVersion(), settings.rendered());

@@ -14,8 +14,9 @@ import org.apache.spark.sql.Row;
 public final class Trainer {
   private Trainer() {}
 
-  /** The estimator for a schema: one float column per feature, native categorical splits. */
-  public static XGBoostClassifier classifier(EventSchema schema, XGBoostSettings xgb, boolean earlyStopping) {
+  /** The estimator for a schema: one float per feature in an array column, categoricals as the mode says. */
+  public static XGBoostClassifier classifier(EventSchema schema, String categoricalMode, XGBoostSettings xgb,
+      boolean earlyStopping) {
     Map<String, Object> params = new HashMap<>(xgb.params());
     XGBoostClassifier clf = new XGBoostClassifier(
         scala.collection.JavaConverters.mapAsScalaMap(params).toMap(scala.Predef.$conforms()));
@@ -26,9 +27,11 @@ public final class Trainer {
       }
     }
     String[] features = schema.features().toArray(new String[0]);
-    clf.setFeaturesCol(features);
+    // One array column, not setFeaturesCol(String[]): xgboost4j-spark 3.4's CPU transform misaligns
+    // its output schema when it builds that array itself.
+    clf.setFeaturesCol(Features.COLUMN);
     clf.setFeatureNames(features);
-    clf.setFeatureTypes(Features.types(schema));
+    clf.setFeatureTypes(Features.types(schema, categoricalMode));
     clf.setLabelCol(schema.label());
     clf.setNumWorkers(xgb.numWorkers());
     clf.setNumRound(xgb.numRound());

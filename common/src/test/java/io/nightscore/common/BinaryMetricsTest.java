@@ -1,0 +1,75 @@
+package io.nightscore.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BinaryMetricsTest {
+  @TempDir static Path scratch;
+  static SparkSession spark;
+
+  @BeforeAll
+  static void start() {
+    spark = TestSpark.start(scratch);
+  }
+
+  @AfterAll
+  static void stop() {
+    TestSpark.stop(spark);
+    spark = null;
+  }
+
+  static Dataset<Row> scored(double[][] rows) {
+    StructType schema = new StructType().add("y", DataTypes.IntegerType).add("p", DataTypes.DoubleType);
+    return spark.createDataFrame(java.util.Arrays.stream(rows)
+        .map(r -> RowFactory.create((int) r[0], r[1])).toList(), schema);
+  }
+
+  @Test
+  void matchesHandComputedValues() {
+    // AUC: positives 0.8, 0.4; negatives 0.6, 0.2, 0.1 -> pairs won: 3 + 2 = 5 of 6.
+    double[][] rows = {{1, 0.8}, {1, 0.4}, {0, 0.6}, {0, 0.2}, {0, 0.1}};
+    BinaryMetrics m = BinaryMetrics.compute(scored(rows), "y", "p");
+    double ll = -(Math.log(0.8) + Math.log(0.4) + Math.log(0.4) + Math.log(0.8) + Math.log(0.9)) / 5;
+    assertEquals(5, m.rows());
+    assertEquals(2, m.positives());
+    assertEquals(5.0 / 6, m.auc(), 1e-12, "AUC counts 5 of 6 positive-negative pairs in order");
+    assertEquals(ll, m.logLoss(), 1e-12, "mean negative log-likelihood");
+    assertEquals(2.1 / 5, m.meanScore(), 1e-12);
+    assertEquals(0.4, m.rate(), 1e-12);
+    assertEquals(2.1 / 2, m.calibrationRatio(), 1e-12, "sum predicted / sum actual");
+  }
+
+  @Test
+  void clipsCertainWrongPredictionsInsteadOfReturningInfinity() {
+    BinaryMetrics m = BinaryMetrics.compute(scored(new double[][] {{1, 0.0}, {0, 0.5}}), "y", "p");
+    assertTrue(Double.isFinite(m.logLoss()));
+    assertEquals((-Math.log(1e-15) - Math.log(0.5)) / 2, m.logLoss(), 1e-9);
+  }
+
+  @Test
+  void aucIsUndefinedWithOneClass() {
+    BinaryMetrics m = BinaryMetrics.compute(scored(new double[][] {{0, 0.1}, {0, 0.2}}), "y", "p");
+    assertTrue(Double.isNaN(m.auc()));
+    assertTrue(Double.isNaN(m.calibrationRatio()));
+  }
+
+  @Test
+  void emptyInputGivesZeroRows() {
+    BinaryMetrics m = BinaryMetrics.compute(scored(new double[0][]), "y", "p");
+    assertEquals(0, m.rows());
+    assertTrue(Double.isNaN(m.logLoss()));
+  }
+}

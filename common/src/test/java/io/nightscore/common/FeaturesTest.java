@@ -1,0 +1,87 @@
+package io.nightscore.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FeaturesTest {
+  @TempDir static Path scratch;
+  static SparkSession spark;
+
+  static final EventSchema SCHEMA = new EventSchema("id", "t", "y", List.of("x"), List.of("site", "geo"));
+  static final StructType EVENTS = new StructType()
+      .add("id", DataTypes.StringType).add("t", DataTypes.TimestampType).add("y", DataTypes.IntegerType)
+      .add("x", DataTypes.DoubleType).add("site", DataTypes.StringType).add("geo", DataTypes.StringType);
+
+  @BeforeAll
+  static void start() {
+    spark = TestSpark.start(scratch);
+  }
+
+  @AfterAll
+  static void stop() {
+    TestSpark.stop(spark);
+    spark = null;
+  }
+
+  /** site: a x5, b x3, c x1, null x1; geo all null. */
+  static Dataset<Row> events() {
+    List<Row> rows = new ArrayList<>();
+    String[] sites = {"a", "a", "a", "a", "a", "b", "b", "b", "c", null};
+    for (int i = 0; i < sites.length; i++) {
+      rows.add(RowFactory.create("e" + i, null, i % 2, i == 3 ? null : (double) i, sites[i], null));
+    }
+    return spark.createDataFrame(rows, EVENTS);
+  }
+
+  @Test
+  void encodingKeepsFrequentValuesInFrequencyOrder() {
+    CategoricalEncoding enc = CategoricalEncoding.fit(events(), SCHEMA.categorical(), 10, 2);
+    assertEquals(List.of("a", "b"), enc.values("site"), "c occurs once, below min count 2");
+    assertEquals(2, enc.rareIndex("site"));
+    assertEquals(List.of(), enc.values("geo"), "all-null feature has an empty vocabulary");
+
+    CategoricalEncoding capped = CategoricalEncoding.fit(events(), SCHEMA.categorical(), 1, 1);
+    assertEquals(List.of("a"), capped.values("site"), "max-categories keeps the most frequent");
+  }
+
+  @Test
+  void encodingRoundTripsThroughRows() {
+    CategoricalEncoding enc = CategoricalEncoding.fit(events(), SCHEMA.categorical(), 10, 1);
+    CategoricalEncoding back = CategoricalEncoding.fromRows(SCHEMA.categorical(),
+        enc.toDataFrame(spark).collectAsList());
+    assertEquals(enc.vocabulary(), back.vocabulary());
+  }
+
+  @Test
+  void assembleMapsMissingToNaNAndUnseenToTheRareBucket() {
+    CategoricalEncoding enc = CategoricalEncoding.fit(events(), SCHEMA.categorical(), 10, 2);
+    Dataset<Row> scoring = spark.createDataFrame(List.of(
+        RowFactory.create("s1", null, 0, 1.5, "b", "fr"),
+        RowFactory.create("s2", null, 0, null, "zzz", null),
+        RowFactory.create("s3", null, 0, 2.0, null, null)), EVENTS);
+    List<Row> out = Features.assemble(scoring, SCHEMA, enc).orderBy("id").collectAsList();
+    assertEquals(1.5f, out.get(0).<Float>getAs("x"));
+    assertEquals(1.0f, out.get(0).<Float>getAs("site"), "b is index 1");
+    assertEquals(0.0f, out.get(0).<Float>getAs("geo"), "geo has no vocabulary: every value is rare (index 0)");
+    assertTrue(Float.isNaN(out.get(1).<Float>getAs("x")), "null numeric is NaN");
+    assertEquals(2.0f, out.get(1).<Float>getAs("site"), "unseen value goes to the rare bucket");
+    assertTrue(Float.isNaN(out.get(2).<Float>getAs("site")), "null categorical is NaN, not rare");
+    assertThat(Features.types(SCHEMA, "native")).containsExactly("q", "c", "c");
+    assertThat(Features.types(SCHEMA, "ordinal")).containsExactly("q", "q", "q");
+  }
+}

@@ -1,0 +1,212 @@
+package io.nightscore.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nightscore.common.TestSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Drives the real command line (the same {@link Main#execute} spark-submit runs) through
+ * generate -> ingest -> retrain -> score -> sql on a small generated world.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineTest {
+  @TempDir static Path scratch;
+  static SparkSession spark;
+  static String warehouse;
+  static String raw;
+
+  static final String[] DAYS = {"2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"};
+
+  @BeforeAll
+  static void start() {
+    spark = TestSpark.start(scratch);
+    warehouse = scratch.resolve("warehouse").toString();
+    raw = scratch.resolve("raw").toString();
+  }
+
+  @AfterAll
+  static void stop() {
+    TestSpark.stop(spark);
+    spark = null;
+  }
+
+  /** Runs one command line; returns exit code, stdout and stderr. */
+  static Run run(String... args) {
+    List<String> all = new ArrayList<>(List.of(
+        "--conf", "nightscore.warehouse=" + warehouse,
+        "--conf", "nightscore.retrain.window-days=3",
+        "--conf", "nightscore.xgboost.num-round=30",
+        "--conf", "nightscore.xgboost.early-stopping-rounds=5",
+        "--conf", "nightscore.features.min-category-count=5"));
+    all.addAll(List.of(args));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Main.execute(Sessions.existing(spark), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), all.toArray(new String[0]));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  record Run(int code, String out, String err) {}
+
+  static long count(String sql) {
+    return spark.sql(sql).head().getLong(0);
+  }
+
+  @Test
+  @Order(1)
+  void generateWritesRawEventsAndTruthPerDay() {
+    Run r = run("generate", "--start-date", DAYS[0], "--days", "4", "--rows-per-day", "6000", "--seed", "7",
+        "--output", raw, "--dirty-rate", "0.005");
+    assertEquals(0, r.code(), r.err());
+    assertThat(r.out()).contains("generate: rows=24000 days=4");
+    for (String d : DAYS) {
+      assertTrue(Files.isDirectory(Path.of(raw, "events", "dt=" + d)), "raw day " + d);
+      assertTrue(Files.isDirectory(Path.of(raw, "truth", "dt=" + d)), "truth day " + d);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void ingestEveryDayConservingRows() {
+    for (String d : DAYS) {
+      Run r = run("ingest", "--date", d, "--input", raw + "/events/dt=" + d);
+      assertEquals(0, r.code(), r.err());
+      assertThat(r.out()).contains("ingest " + d + ": rows_in=6000");
+    }
+    long events = count("SELECT count(*) FROM nightscore.events");
+    long quarantined = count("SELECT count(*) FROM nightscore.quarantine");
+    assertEquals(24000, events + quarantined, "every raw row is in events or quarantine");
+    assertThat(quarantined).as("the dirty rows are quarantined").isBetween(60L, 240L);
+    assertEquals(0, count("SELECT count(*) FROM (SELECT event_id FROM nightscore.events GROUP BY dt, event_id "
+        + "HAVING count(*) > 1)"), "no duplicate id within a day");
+  }
+
+  @Test
+  @Order(3)
+  void reingestReplacesTheDayExactly() {
+    long before = count("SELECT count(*) FROM nightscore.events WHERE dt = DATE'2026-11-02'");
+    long others = count("SELECT count(*) FROM nightscore.events WHERE dt <> DATE'2026-11-02'");
+    long qBefore = count("SELECT count(*) FROM nightscore.quarantine WHERE dt = DATE'2026-11-02'");
+    Run r = run("ingest", "--date", DAYS[1], "--input", raw + "/events/dt=" + DAYS[1]);
+    assertEquals(0, r.code(), r.err());
+    spark.catalog().refreshTable("nightscore.events");
+    assertEquals(before, count("SELECT count(*) FROM nightscore.events WHERE dt = DATE'2026-11-02'"),
+        "re-ingest leaves the same rows, no duplicates");
+    assertEquals(others, count("SELECT count(*) FROM nightscore.events WHERE dt <> DATE'2026-11-02'"),
+        "other days untouched");
+    assertEquals(qBefore, count("SELECT count(*) FROM nightscore.quarantine WHERE dt = DATE'2026-11-02'"));
+  }
+
+  @Test
+  @Order(4)
+  void retrainRecordsAModelWithHoldoutMetricsAndLineage() {
+    Run r = run("retrain", "--date", DAYS[3]);
+    assertEquals(0, r.code(), r.err());
+    assertThat(r.out()).contains("model_version=1").contains("holdout=2026-11-03");
+    Row m = spark.sql("SELECT * FROM nightscore.models").head();
+    assertEquals(1L, m.<Long>getAs("version"));
+    assertEquals(java.sql.Date.valueOf("2026-11-01"), m.getAs("train_start"));
+    assertEquals(java.sql.Date.valueOf("2026-11-02"), m.getAs("train_end"));
+    assertThat(m.<Double>getAs("holdout_auc")).as("a model learns something").isGreaterThan(0.6);
+    assertThat(m.<Double>getAs("holdout_logloss")).isBetween(0.01, 0.2);
+    assertThat(m.<Long>getAs("events_version")).isGreaterThanOrEqualTo(4L);
+    assertThat(m.<scala.collection.Map<String, String>>getAs("params").contains("scale_pos_weight")).isFalse();
+    String path = m.getAs("artifact_path");
+    assertTrue(Files.isRegularFile(Path.of(java.net.URI.create(path + "/booster.ubj"))), "native booster saved");
+    double mean = m.getAs("holdout_mean_score");
+    double rate = m.getAs("holdout_rate");
+    assertThat(mean / rate).as("no scale_pos_weight: mean score near the rate").isBetween(0.6, 1.6);
+  }
+
+  @Test
+  @Order(5)
+  void scoreWritesOneProbabilityPerEventWithTheModelVersion() {
+    Run r = run("score", "--date", DAYS[3]);
+    assertEquals(0, r.code(), r.err());
+    long events = count("SELECT count(*) FROM nightscore.events WHERE dt = DATE'2026-11-04'");
+    assertEquals(events, count("SELECT count(*) FROM nightscore.scores WHERE dt = DATE'2026-11-04'"));
+    assertEquals(0, count("SELECT count(*) FROM nightscore.scores WHERE score < 0 OR score > 1 OR isnan(score) "
+        + "OR score IS NULL OR model_version <> 1"));
+    assertEquals(events, count("SELECT count(*) FROM nightscore.scores s JOIN nightscore.events e "
+        + "ON s.event_id = e.event_id AND s.dt = e.dt"), "every score belongs to an event of the day");
+  }
+
+  @Test
+  @Order(6)
+  void rescoreReplacesTheDay() {
+    long before = count("SELECT count(*) FROM nightscore.scores");
+    Run r = run("score", "--date", DAYS[3]);
+    assertEquals(0, r.code(), r.err());
+    spark.catalog().refreshTable("nightscore.scores");
+    assertEquals(before, count("SELECT count(*) FROM nightscore.scores"), "no duplicates after a rerun");
+  }
+
+  @Test
+  @Order(7)
+  void sqlPrintsTablesCsvAndJson() {
+    Run table = run("sql", "SELECT model_version, count(*) AS n FROM nightscore.scores GROUP BY model_version");
+    assertEquals(0, table.code(), table.err());
+    assertThat(table.out()).contains("| model_version | n").contains("| 1 ");
+    Run csv = run("sql", "--format", "csv", "SELECT 1 AS a, 'x,y' AS b");
+    assertThat(csv.out()).isEqualTo("a,b\n1,\"x,y\"\n");
+    Run json = run("sql", "--format", "json", "SELECT 1 AS a; SELECT 2 AS b");
+    assertThat(json.out()).isEqualTo("{\"a\":1}\n{\"b\":2}\n");
+  }
+
+  @Test
+  @Order(8)
+  void sqlFileRunsEveryStatement() throws Exception {
+    Path f = scratch.resolve("q.sql");
+    Files.writeString(f, "-- counts; per table\nSELECT count(*) AS events FROM nightscore.events;\n"
+        + "SELECT 'a;b' AS s;\n");
+    Run r = run("sql", "-f", f.toString(), "--format", "csv");
+    assertEquals(0, r.code(), r.err());
+    assertThat(r.out()).contains("events\n").contains("s\na;b\n");
+  }
+
+  @Test
+  @Order(9)
+  void badArgumentsExitWithTwoAndAClearMessage() {
+    Run badDate = run("score", "--date", "2026-02-30");
+    assertEquals(2, badDate.code());
+    assertThat(badDate.err()).contains("--date must be a real date in the form yyyy-MM-dd, got '2026-02-30'");
+
+    Run injected = run("ingest", "--date", "2026-11-01' OR '1'='1", "--input", raw);
+    assertEquals(2, injected.code());
+
+    Run unknownKey = run("--conf", "nightscore.retrain.windw-days=3", "retrain", "--date", DAYS[3]);
+    assertEquals(2, unknownKey.code());
+    assertThat(unknownKey.err()).contains("'nightscore.retrain.windw-days'")
+        .contains("did you mean 'nightscore.retrain.window-days'");
+
+    Run badFormat = run("ingest", "--date", DAYS[0], "--input", raw, "--format", "xml");
+    assertEquals(2, badFormat.code());
+    assertThat(badFormat.err()).contains("--format must be one of [csv, json, parquet], got 'xml'");
+  }
+
+  @Test
+  @Order(10)
+  void retrainWithoutDataSaysWhatIsMissing() {
+    Run r = run("retrain", "--date", "2027-01-10");
+    assertEquals(1, r.code());
+    assertThat(r.err()).contains("2027-01-07 .. 2027-01-08").contains("Ingest the missing days first");
+  }
+}

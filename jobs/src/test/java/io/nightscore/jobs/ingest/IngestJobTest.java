@@ -1,0 +1,114 @@
+package io.nightscore.jobs.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.nightscore.common.Settings;
+import io.nightscore.common.Table;
+import io.nightscore.common.TestSpark;
+import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.JobFailedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IngestJobTest {
+  @TempDir static Path scratch;
+  static SparkSession spark;
+
+  static final String HEADER = "id,ts,y,x1,site\n";
+
+  @BeforeAll
+  static void start() {
+    spark = TestSpark.start(scratch);
+  }
+
+  @AfterAll
+  static void stop() {
+    TestSpark.stop(spark);
+    spark = null;
+  }
+
+  static Settings settings(Path warehouse) {
+    return Settings.defaults(Map.of(
+        "nightscore.warehouse", warehouse.toString(),
+        "nightscore.schema.id", "id", "nightscore.schema.time", "ts", "nightscore.schema.label", "y",
+        "nightscore.schema.numeric", "[x1]", "nightscore.schema.categorical", "[site]"));
+  }
+
+  static Path csv(String name, String body) throws Exception {
+    Path dir = scratch.resolve(name);
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("part-0.csv"), HEADER + body);
+    return dir;
+  }
+
+  @Test
+  void tooManyBadRowsWritesQuarantineButNoEvents() throws Exception {
+    Path wh = scratch.resolve("wh-limit");
+    Settings s = settings(wh);
+    Path input = csv("limit", "a,2026-11-01 01:00:00,1,1,s\nb,2026-11-01 01:00:00,7,1,s\n"
+        + "c,2026-11-01 01:00:00,0,abc,s\n");
+    assertThatThrownBy(() -> IngestJob.run(spark, s,
+        new IngestJob.Options(LocalDate.of(2026, 11, 1), input.toString(), IngestJob.Format.CSV)))
+        .isInstanceOf(JobFailedException.class)
+        .hasMessageContaining("2 of 3 rows")
+        .hasMessageContaining("max-quarantine-share")
+        .hasMessageContaining("BAD_LABEL=1").hasMessageContaining("NON_NUMERIC=1")
+        .hasMessageContaining("nothing was written to nightscore.events");
+    Warehouse w = new Warehouse(spark, s);
+    assertFalse(w.exists(Table.EVENTS), "no events written for a refused day");
+    assertEquals(2, w.read(Table.QUARANTINE).count(), "the refused rows are kept for inspection");
+  }
+
+  @Test
+  void missingColumnsAreRefusedBeforeAnyWrite() throws Exception {
+    Path wh = scratch.resolve("wh-cols");
+    Path dir = scratch.resolve("cols");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("p.csv"), "id,ts,y\na,2026-11-01 01:00:00,1\n");
+    assertThatThrownBy(() -> IngestJob.run(spark, settings(wh),
+        new IngestJob.Options(LocalDate.of(2026, 11, 1), dir.toString(), IngestJob.Format.CSV)))
+        .isInstanceOf(JobFailedException.class)
+        .hasMessageContaining("[x1, site]");
+    assertFalse(new Warehouse(spark, settings(wh)).exists(Table.QUARANTINE));
+  }
+
+  @Test
+  void jsonAndParquetInputsWork() throws Exception {
+    Path wh = scratch.resolve("wh-formats");
+    Settings s = settings(wh);
+    Path json = scratch.resolve("json");
+    Files.createDirectories(json);
+    Files.writeString(json.resolve("p.json"),
+        "{\"id\":\"a\",\"ts\":\"2026-11-01 01:00:00\",\"y\":1,\"x1\":2.5,\"site\":\"s\"}\n"
+            + "{\"id\":\"b\",\"ts\":\"2026-11-01 02:00:00\",\"y\":0,\"x1\":null,\"site\":null}\n");
+    IngestJob.Result r = IngestJob.run(spark, s,
+        new IngestJob.Options(LocalDate.of(2026, 11, 1), json.toString(), IngestJob.Format.JSON));
+    assertEquals(2, r.rowsWritten());
+
+    Path parquet = scratch.resolve("parquet");
+    new Warehouse(spark, s).read(Table.EVENTS).drop("dt", "ingested_at").write().parquet(parquet.toString());
+    IngestJob.Result p = IngestJob.run(spark, s,
+        new IngestJob.Options(LocalDate.of(2026, 11, 1), parquet.toString(), IngestJob.Format.PARQUET));
+    assertEquals(2, p.rowsWritten(), "typed Parquet input passes the same contract");
+    assertEquals(0, p.rowsQuarantined());
+    assertThat(new Warehouse(spark, s).read(Table.EVENTS).count()).isEqualTo(2);
+  }
+
+  @Test
+  void emptyInputIsAnErrorNotASilentEmptyDay() throws Exception {
+    Path input = csv("empty", "");
+    assertThatThrownBy(() -> IngestJob.run(spark, settings(scratch.resolve("wh-empty")),
+        new IngestJob.Options(LocalDate.of(2026, 11, 1), input.toString(), IngestJob.Format.CSV)))
+        .isInstanceOf(JobFailedException.class).hasMessageContaining("has no rows");
+  }
+}

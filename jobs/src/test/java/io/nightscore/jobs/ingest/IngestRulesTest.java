@@ -1,0 +1,168 @@
+package io.nightscore.jobs.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.nightscore.common.EventSchema;
+import io.nightscore.common.TestSpark;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IngestRulesTest {
+  @TempDir static Path scratch;
+  static SparkSession spark;
+
+  static final LocalDate DAY = LocalDate.of(2026, 11, 1);
+  static final EventSchema SCHEMA = new EventSchema("id", "ts", "y", List.of("x1", "x2"), List.of("site"));
+  static final StructType RAW = new StructType()
+      .add("id", DataTypes.StringType).add("ts", DataTypes.StringType).add("y", DataTypes.StringType)
+      .add("x1", DataTypes.StringType).add("x2", DataTypes.StringType).add("site", DataTypes.StringType);
+
+  @BeforeAll
+  static void start() {
+    spark = TestSpark.start(scratch);
+  }
+
+  @AfterAll
+  static void stop() {
+    TestSpark.stop(spark);
+    spark = null;
+  }
+
+  static Row raw(String id, String ts, String y, String x1, String x2, String site) {
+    return RowFactory.create(id, ts, y, x1, x2, site);
+  }
+
+  /** One row per rule, plus valid rows: the expected reason is encoded in the id. */
+  static Dataset<Row> day() {
+    List<Row> rows = new ArrayList<>();
+    rows.add(raw("ok1", "2026-11-01 10:00:00", "1", "3", "0.5", "s1"));
+    rows.add(raw("ok2", " 2026-11-01 23:59:59 ", "0", "", null, null));
+    rows.add(raw("ok3", "2026-11-01 00:00:00", "1.0", "-2e3", "7", "  "));
+    rows.add(raw(null, "2026-11-01 10:00:00", "1", "1", "1", "s"));
+    rows.add(raw("   ", "2026-11-01 10:00:00", "1", "1", "1", "s"));
+    rows.add(raw("MISSING_TIME", "", "1", "1", "1", "s"));
+    rows.add(raw("BAD_TIME", "2026-13-45 99:00", "1", "1", "1", "s"));
+    rows.add(raw("MISSING_LABEL", "2026-11-01 10:00:00", null, "1", "1", "s"));
+    rows.add(raw("BAD_LABEL", "2026-11-01 10:00:00", "2", "1", "1", "s"));
+    rows.add(raw("BAD_LABEL_TEXT", "2026-11-01 10:00:00", "yes", "1", "1", "s"));
+    rows.add(raw("NON_NUMERIC", "2026-11-01 10:00:00", "0", "1", "n/a", "s"));
+    rows.add(raw("NON_FINITE", "2026-11-01 10:00:00", "0", "Infinity", "1", "s"));
+    rows.add(raw("NON_FINITE_NAN", "2026-11-01 10:00:00", "0", "1", "NaN", "s"));
+    rows.add(raw("WRONG_DATE", "2026-10-31 23:59:59", "0", "1", "1", "s"));
+    rows.add(raw("dup", "2026-11-01 09:00:00", "0", "1", "1", "first"));
+    rows.add(raw("dup", "2026-11-01 08:00:00", "1", "2", "2", "earliest"));
+    rows.add(raw("dup", "2026-11-01 09:00:00", "0", "1", "1", "first"));
+    return spark.createDataFrame(rows, RAW);
+  }
+
+  @Test
+  void everyRowGetsExactlyTheFirstRuleItBreaks() {
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Map<String, List<String>> reasonsById = new HashMap<>();
+    for (Row r : v.select("id", IngestRules.REASON).collectAsList()) {
+      reasonsById.computeIfAbsent(String.valueOf(r.get(0)), k -> new ArrayList<>()).add(r.getString(1));
+    }
+    assertThat(reasonsById.get("ok1")).containsExactly((String) null);
+    assertThat(reasonsById.get("ok2")).containsExactly((String) null);
+    assertThat(reasonsById.get("ok3")).containsExactly((String) null);
+    assertThat(reasonsById.get("null")).containsExactly("MISSING_ID");
+    assertThat(reasonsById.get("   ")).containsExactly("MISSING_ID");
+    assertThat(reasonsById.get("MISSING_TIME")).containsExactly("MISSING_TIME");
+    assertThat(reasonsById.get("BAD_TIME")).containsExactly("BAD_TIME");
+    assertThat(reasonsById.get("MISSING_LABEL")).containsExactly("MISSING_LABEL");
+    assertThat(reasonsById.get("BAD_LABEL")).containsExactly("BAD_LABEL");
+    assertThat(reasonsById.get("BAD_LABEL_TEXT")).containsExactly("BAD_LABEL");
+    assertThat(reasonsById.get("NON_NUMERIC")).containsExactly("NON_NUMERIC");
+    assertThat(reasonsById.get("NON_FINITE")).containsExactly("NON_FINITE");
+    assertThat(reasonsById.get("NON_FINITE_NAN")).containsExactly("NON_FINITE");
+    assertThat(reasonsById.get("WRONG_DATE")).containsExactly("WRONG_DATE");
+    assertThat(reasonsById.get("dup")).containsExactlyInAnyOrder(null, "DUPLICATE_ID", "DUPLICATE_ID");
+  }
+
+  @Test
+  void rowsAreConservedAndTheEarliestDuplicateIsKept() {
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Timestamp now = Timestamp.valueOf("2026-11-02 01:00:00");
+    List<Row> events = IngestRules.events(v, SCHEMA, DAY, now).collectAsList();
+    List<Row> quarantine = IngestRules.quarantine(v, SCHEMA, DAY, now).collectAsList();
+    assertEquals(day().count(), events.size() + quarantine.size(), "rows in = events + quarantine");
+    assertEquals(4, events.size(), "ok1, ok2, ok3 and one dup");
+    Row kept = events.stream().filter(r -> r.getString(0).equals("dup")).findFirst().orElseThrow();
+    assertEquals("earliest", kept.getAs("site"), "the earliest event of a duplicated id is kept");
+  }
+
+  @Test
+  void validRowsAreTypedTrimmedAndMissingStaysNull() {
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Map<String, Row> byId = new HashMap<>();
+    for (Row r : IngestRules.events(v, SCHEMA, DAY, new Timestamp(0)).collectAsList()) {
+      byId.put(r.getString(0), r);
+    }
+    Row ok2 = byId.get("ok2");
+    assertEquals(Timestamp.valueOf("2026-11-01 23:59:59"), ok2.getAs("ts"));
+    assertEquals(0, (int) ok2.<Integer>getAs("y"));
+    assertNull(ok2.getAs("x1"), "empty numeric is missing, not zero");
+    assertNull(ok2.getAs("x2"));
+    Row ok3 = byId.get("ok3");
+    assertEquals(-2000.0, ok3.<Double>getAs("x1"));
+    assertEquals(1, (int) ok3.<Integer>getAs("y"), "label 1.0 is 1");
+    assertNull(ok3.getAs("site"), "blank categorical is missing");
+    assertEquals(java.sql.Date.valueOf(DAY), ok3.getAs("dt"));
+  }
+
+  @Test
+  void quarantineRowsSayWhatIsWrongAndKeepTheRawValues() {
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Map<String, Row> byReason = new HashMap<>();
+    for (Row r : IngestRules.quarantine(v, SCHEMA, DAY, new Timestamp(0)).collectAsList()) {
+      byReason.putIfAbsent(r.getString(r.fieldIndex("reason")), r);
+    }
+    assertThat(byReason.get("NON_NUMERIC").<String>getAs("detail")).isEqualTo("x2 'n/a' is not a number");
+    assertThat(byReason.get("NON_FINITE").<String>getAs("detail")).contains("x1 'Infinity'");
+    assertThat(byReason.get("BAD_LABEL").<String>getAs("detail")).contains("y '").contains("is not 0 or 1");
+    assertThat(byReason.get("BAD_TIME").<String>getAs("detail")).contains("'2026-13-45 99:00'");
+    assertThat(byReason.get("WRONG_DATE").<String>getAs("detail"))
+        .contains("2026-10-31").contains("--date 2026-11-01");
+    assertThat(byReason.get("DUPLICATE_ID").<String>getAs("detail")).contains("'dup' already seen");
+    assertThat(byReason.get("NON_NUMERIC").<String>getAs("raw"))
+        .contains("\"x2\":\"n/a\"").contains("\"id\":\"NON_NUMERIC\"");
+  }
+
+  @Test
+  void typedInputIsCheckedToo() {
+    StructType typed = new StructType().add("id", DataTypes.LongType).add("ts", DataTypes.TimestampType)
+        .add("y", DataTypes.IntegerType).add("x1", DataTypes.DoubleType).add("x2", DataTypes.DoubleType)
+        .add("site", DataTypes.StringType);
+    Dataset<Row> raw = spark.createDataFrame(List.of(
+        RowFactory.create(1L, Timestamp.valueOf("2026-11-01 01:00:00"), 1, 1.0, Double.NaN, "s"),
+        RowFactory.create(2L, Timestamp.valueOf("2026-11-01 01:00:00"), 3, 1.0, 2.0, "s"),
+        RowFactory.create(3L, Timestamp.valueOf("2026-11-01 01:00:00"), 0, null, 2.0, "s")), typed);
+    List<String> reasons = IngestRules.validate(raw, SCHEMA, DAY).orderBy("id")
+        .select(IngestRules.REASON).as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    assertEquals(java.util.Arrays.asList("NON_FINITE", "BAD_LABEL", null), reasons);
+  }
+
+  @Test
+  void reportsSchemaColumnsTheInputLacks() {
+    Dataset<Row> partial = day().drop("x2", "site");
+    assertEquals(List.of("x2", "site"), IngestRules.missingColumns(partial, SCHEMA));
+    assertEquals(List.of(), IngestRules.missingColumns(day(), SCHEMA));
+  }
+}
