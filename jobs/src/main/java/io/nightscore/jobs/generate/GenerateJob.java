@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class GenerateJob {
   private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
-  private static final long SAMPLE_ROWS = 200_000;
+  private static final long SAMPLE_ROWS = 50_000;
 
   public record Options(LocalDate startDate, int days, long rowsPerDay, long seed, String output,
       String format, double baseRate, double dirtyRate) {}
