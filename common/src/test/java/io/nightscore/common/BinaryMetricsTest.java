@@ -3,33 +3,15 @@ package io.nightscore.common;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class BinaryMetricsTest {
-  @TempDir static Path scratch;
-  static SparkSession spark;
-
-  @BeforeAll
-  static void start() {
-    spark = TestSpark.start(scratch);
-  }
-
-  @AfterAll
-  static void stop() {
-    TestSpark.stop(spark);
-    spark = null;
-  }
+class BinaryMetricsTest extends SparkTestBase {
 
   static Dataset<Row> scored(double[][] rows) {
     StructType schema = new StructType().add("y", DataTypes.IntegerType).add("p", DataTypes.DoubleType);

@@ -4,39 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class FeaturesTest {
-  @TempDir static Path scratch;
-  static SparkSession spark;
+class FeaturesTest extends SparkTestBase {
 
   static final EventSchema SCHEMA = new EventSchema("id", "t", "y", List.of("x"), List.of("site", "geo"));
   static final StructType EVENTS = new StructType()
       .add("id", DataTypes.StringType).add("t", DataTypes.TimestampType).add("y", DataTypes.IntegerType)
       .add("x", DataTypes.DoubleType).add("site", DataTypes.StringType).add("geo", DataTypes.StringType);
-
-  @BeforeAll
-  static void start() {
-    spark = TestSpark.start(scratch);
-  }
-
-  @AfterAll
-  static void stop() {
-    TestSpark.stop(spark);
-    spark = null;
-  }
 
   /** site: a x5, b x3, c x1, null x1; geo all null. */
   static Dataset<Row> events() {

@@ -20,6 +20,10 @@ public final class DemoJob {
 
   private DemoJob() {}
 
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
+  }
+
   public static void run(SparkSession spark, Settings settings, Options o, PrintStream out) {
     Warehouse warehouse = new Warehouse(spark, settings);
     String raw = warehouse.root() + "/raw";
@@ -28,21 +32,36 @@ public final class DemoJob {
 
     out.printf(Locale.ROOT, "== generate %d days x %d rows from %s into %s%n", o.days(), o.rowsPerDay(),
         o.startDate(), raw);
-    GenerateJob.run(spark, new GenerateJob.Options(o.startDate(), o.days(), o.rowsPerDay(), o.seed(), raw,
-        "csv", 0.012, 0.001));
+    long t = System.nanoTime();
+    GenerateJob.Result g = GenerateJob.run(spark, new GenerateJob.Options(o.startDate(), o.days(), o.rowsPerDay(),
+        o.seed(), raw, "csv", 0.012, 0.001));
+    out.printf(Locale.ROOT, "== generate: %d rows in %.1f s%n", g.rows(), seconds(t));
+    long ingested = 0;
+    t = System.nanoTime();
     for (int i = 0; i < o.days(); i++) {
       LocalDate d = o.startDate().plusDays(i);
       IngestJob.Result r = IngestJob.run(spark, settings,
           new IngestJob.Options(d, raw + "/events/dt=" + d, IngestJob.Format.CSV));
+      ingested += r.rowsIn();
       out.printf(Locale.ROOT, "== ingest %s: rows_in=%d written=%d quarantined=%d %s%n", d, r.rowsIn(),
           r.rowsWritten(), r.rowsQuarantined(), r.reasons());
     }
+    double ingestSeconds = seconds(t);
+    t = System.nanoTime();
     RetrainJob.Result m = RetrainJob.run(spark, settings, new RetrainJob.Options(last));
+    double retrainSeconds = seconds(t);
     out.printf(Locale.ROOT, "== retrain %s: model v%d, %d rounds, holdout %s AUC %.4f log loss %.5f "
             + "(mean score %.5f vs rate %.5f)%n", last, m.modelVersion(), m.rounds(), m.holdoutDate(),
         m.holdout().auc(), m.holdout().logLoss(), m.holdout().meanScore(), m.holdout().rate());
+    t = System.nanoTime();
     ScoreJob.Result s = ScoreJob.run(spark, settings, new ScoreJob.Options(last));
+    double scoreSeconds = seconds(t);
     out.printf(Locale.ROOT, "== score %s: %d rows with model v%d%n", last, s.rowsScored(), s.modelVersion());
+    out.printf(Locale.ROOT, "== throughput (this JVM, %s): ingest %.0f rows/s (%d rows, %.1f s); retrain %.0f "
+            + "training rows/s (%d rows, %.1f s whole job, %.1f s in XGBoost); score %.0f rows/s (%d rows, %.1f s)%n",
+        spark.sparkContext().master(), ingested / ingestSeconds, ingested, ingestSeconds,
+        m.trainRows() / retrainSeconds, m.trainRows(), retrainSeconds, m.trainSeconds(),
+        s.rowsScored() / scoreSeconds, s.rowsScored(), scoreSeconds);
 
     String db = settings.database();
     String label = settings.schema().label();

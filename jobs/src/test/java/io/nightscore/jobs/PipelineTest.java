@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.nightscore.common.TestSpark;
+import io.nightscore.common.SparkTestBase;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,39 +13,27 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Drives the real command line (the same {@link Main#execute} spark-submit runs) through
  * generate -> ingest -> retrain -> score -> sql on a small generated world.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class PipelineTest {
-  @TempDir static Path scratch;
-  static SparkSession spark;
+class PipelineTest extends SparkTestBase {
   static String warehouse;
   static String raw;
 
   static final String[] DAYS = {"2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"};
 
   @BeforeAll
-  static void start() {
-    spark = TestSpark.start(scratch);
+  static void paths() {
     warehouse = scratch.resolve("warehouse").toString();
     raw = scratch.resolve("raw").toString();
-  }
-
-  @AfterAll
-  static void stop() {
-    TestSpark.stop(spark);
-    spark = null;
   }
 
   /** Runs one command line; returns exit code, stdout and stderr. */

@@ -7,35 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
-import io.nightscore.common.TestSpark;
+import io.nightscore.common.SparkTestBase;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.JobFailedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.Map;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class IngestJobTest {
-  @TempDir static Path scratch;
-  static SparkSession spark;
+class IngestJobTest extends SparkTestBase {
 
   static final String HEADER = "id,ts,y,x1,site\n";
-
-  @BeforeAll
-  static void start() {
-    spark = TestSpark.start(scratch);
-  }
-
-  @AfterAll
-  static void stop() {
-    TestSpark.stop(spark);
-    spark = null;
-  }
 
   static Settings settings(Path warehouse) {
     return Settings.defaults(Map.of(

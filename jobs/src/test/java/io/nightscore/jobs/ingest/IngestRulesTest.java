@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.nightscore.common.EventSchema;
-import io.nightscore.common.TestSpark;
-import java.nio.file.Path;
+import io.nightscore.common.SparkTestBase;
 import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -16,34 +15,17 @@ import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class IngestRulesTest {
-  @TempDir static Path scratch;
-  static SparkSession spark;
+class IngestRulesTest extends SparkTestBase {
 
   static final LocalDate DAY = LocalDate.of(2026, 11, 1);
   static final EventSchema SCHEMA = new EventSchema("id", "ts", "y", List.of("x1", "x2"), List.of("site"));
   static final StructType RAW = new StructType()
       .add("id", DataTypes.StringType).add("ts", DataTypes.StringType).add("y", DataTypes.StringType)
       .add("x1", DataTypes.StringType).add("x2", DataTypes.StringType).add("site", DataTypes.StringType);
-
-  @BeforeAll
-  static void start() {
-    spark = TestSpark.start(scratch);
-  }
-
-  @AfterAll
-  static void stop() {
-    TestSpark.stop(spark);
-    spark = null;
-  }
 
   static Row raw(String id, String ts, String y, String x1, String x2, String site) {
     return RowFactory.create(id, ts, y, x1, x2, site);
