@@ -1,7 +1,12 @@
 package io.nightscore.jobs;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import io.nightscore.common.BinaryMetrics;
 import io.nightscore.common.Settings;
 import io.nightscore.common.SqlSafety;
+import io.nightscore.common.Table;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.generate.GenerateJob;
 import io.nightscore.jobs.ingest.IngestJob;
@@ -10,8 +15,12 @@ import io.nightscore.jobs.score.ScoreJob;
 import io.nightscore.jobs.sql.SqlJob;
 import java.io.PrintStream;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Locale;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import scala.collection.JavaConverters;
 
 /** The whole nightly pipeline on generated data: generate, ingest every day, retrain, score, summarise. */
 public final class DemoJob {
@@ -57,6 +66,16 @@ public final class DemoJob {
     ScoreJob.Result s = ScoreJob.run(spark, settings, new ScoreJob.Options(last));
     double scoreSeconds = seconds(t);
     out.printf(Locale.ROOT, "== score %s: %d rows with model v%d%n", last, s.rowsScored(), s.modelVersion());
+    Dataset<Row> judged = warehouse.read(Table.SCORES).where(col("dt").equalTo(lit(java.sql.Date.valueOf(last))))
+        .join(warehouse.read(Table.EVENTS).select(settings.schema().id(), "dt", settings.schema().label()),
+            JavaConverters.asScalaBuffer(List.of(settings.schema().id(), "dt")).toSeq())
+        .join(spark.read().parquet(raw + "/truth").withColumnRenamed("event_id", settings.schema().id()),
+            JavaConverters.asScalaBuffer(List.of(settings.schema().id(), "dt")).toSeq());
+    BinaryMetrics model = BinaryMetrics.compute(judged, settings.schema().label(), "score");
+    BinaryMetrics bayes = BinaryMetrics.compute(judged, settings.schema().label(), "p_true");
+    out.printf(Locale.ROOT, "== scored day %s against its labels: model AUC %.4f log loss %.5f calibration %.3f; "
+            + "true probabilities (the Bayes limit) AUC %.4f log loss %.5f calibration %.3f%n", last, model.auc(),
+        model.logLoss(), model.calibrationRatio(), bayes.auc(), bayes.logLoss(), bayes.calibrationRatio());
     out.printf(Locale.ROOT, "== throughput (this JVM, %s): ingest %.0f rows/s (%d rows, %.1f s); retrain %.0f "
             + "training rows/s (%d rows, %.1f s whole job, %.1f s in XGBoost); score %.0f rows/s (%d rows, %.1f s)%n",
         spark.sparkContext().master(), ingested / ingestSeconds, ingested, ingestSeconds,
