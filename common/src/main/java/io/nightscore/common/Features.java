@@ -16,7 +16,7 @@ import org.apache.spark.sql.Row;
 /**
  * Turns event columns into the float feature columns XGBoost reads: numeric values as floats,
  * categorical values as their encoding index, and every missing value as NaN (XGBoost's missing).
- * Built-in expressions only, so the RAPIDS Accelerator can run it on the GPU.
+ * Built-in expressions only, no UDFs, so the optimiser (and later the RAPIDS Accelerator) can see them.
  */
 public final class Features {
   /** XGBoost feature type of a numeric (quantitative) feature. */
