@@ -7,4 +7,11 @@ public final class JobFailedException extends RuntimeException {
   public JobFailedException(String message) {
     super(message);
   }
+
+  /** Throws when a check reported a problem (non-null message). */
+  public static void unless(String problem) {
+    if (problem != null) {
+      throw new JobFailedException(problem);
+    }
+  }
 }

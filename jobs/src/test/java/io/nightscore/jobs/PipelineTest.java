@@ -197,4 +197,17 @@ class PipelineTest extends SparkTestBase {
     assertEquals(1, r.code());
     assertThat(r.err()).contains("2027-01-07 .. 2027-01-08").contains("Ingest the missing days first");
   }
+
+  @Test
+  @Order(11)
+  void cudaWithoutAGpuStopsBeforeXGBoostIsTouched() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/dev/nvidia0")),
+        "this machine has a GPU: XGBoost would really train on it");
+    // Without the preflight XGBoost aborts the whole JVM (exit 134), which would end this test run.
+    Run r = run("--conf", "nightscore.xgboost.device=cuda", "retrain", "--date", DAYS[3]);
+    assertEquals(1, r.code(), r.err());
+    assertThat(r.err()).contains("'cuda'").contains("no NVIDIA GPU").contains("nightscore.xgboost.device=cpu");
+    Run s = run("--conf", "nightscore.xgboost.device=cuda", "score", "--date", DAYS[3]);
+    assertEquals(1, s.code(), s.err());
+  }
 }

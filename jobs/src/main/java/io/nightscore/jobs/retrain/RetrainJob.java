@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.lit;
 import io.nightscore.common.BinaryMetrics;
 import io.nightscore.common.BuildInfo;
 import io.nightscore.common.CategoricalEncoding;
+import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.ModelRecord;
@@ -55,6 +56,15 @@ public final class RetrainJob {
     }
   }
 
+  /** The session's Spark settings as a map (what spark-submit and the session builder set). */
+  public static java.util.Map<String, String> sparkConf(SparkSession spark) {
+    java.util.Map<String, String> conf = new java.util.HashMap<>();
+    for (scala.Tuple2<String, String> kv : spark.sparkContext().getConf().getAll()) {
+      conf.put(kv._1(), kv._2());
+    }
+    return conf;
+  }
+
   public static Result run(SparkSession spark, Settings settings, Options options) {
     EventSchema schema = settings.schema();
     Warehouse warehouse = new Warehouse(spark, settings);
@@ -64,6 +74,7 @@ public final class RetrainJob {
     LocalDate trainStart = date.minusDays(settings.windowDays());
     LocalDate trainEnd = date.minusDays(2);
 
+    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), sparkConf(spark)));
     if (!warehouse.exists(Table.EVENTS)) {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist yet: ingest "
           + trainStart + " .. " + holdoutDate + " before retraining for " + date);

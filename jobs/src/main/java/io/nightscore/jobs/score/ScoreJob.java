@@ -3,6 +3,7 @@ package io.nightscore.jobs.score;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.ModelRecord;
 import io.nightscore.common.ModelStore;
@@ -10,6 +11,7 @@ import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.JobFailedException;
+import io.nightscore.jobs.retrain.RetrainJob;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -36,6 +38,7 @@ public final class ScoreJob {
     EventSchema schema = settings.schema();
     Warehouse warehouse = new Warehouse(spark, settings);
     LocalDate date = options.date();
+    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), RetrainJob.sparkConf(spark)));
     ModelStore store = new ModelStore(warehouse);
     ModelRecord record;
     try {
