@@ -39,10 +39,8 @@ public final class ConfigLoader {
       file = ConfigFactory.parseFile(overlay, ConfigParseOptions.defaults().setAllowMissing(false));
     }
     Config cli = overrides(overrides);
-    Config system = ConfigFactory.systemProperties().withOnlyPath(ROOT);
-    if (!ConfigFactory.systemProperties().hasPath(ROOT)) {
-      system = ConfigFactory.empty();
-    }
+    Config sysProps = ConfigFactory.systemProperties();
+    Config system = sysProps.hasPath(ROOT) ? sysProps.withOnlyPath(ROOT) : ConfigFactory.empty();
     Config merged = system.withFallback(cli).withFallback(file).withFallback(application)
         .withFallback(reference)
         .resolve(ConfigResolveOptions.defaults().setAllowUnresolved(false));

@@ -42,8 +42,12 @@ public final class DevicePreflight {
         : null;
   }
 
-  /** {@link #problem} against this machine's device files. */
-  public static String problem(String device, Map<String, String> sparkConf) {
-    return problem(device, sparkConf, Files::exists);
+  /** {@link #problem} for a session's Spark settings, against this machine's device files. */
+  public static String problem(String device, org.apache.spark.SparkConf sparkConf) {
+    Map<String, String> conf = new java.util.HashMap<>();
+    for (scala.Tuple2<String, String> kv : sparkConf.getAll()) {
+      conf.put(kv._1(), kv._2());
+    }
+    return problem(device, conf, Files::exists);
   }
 }

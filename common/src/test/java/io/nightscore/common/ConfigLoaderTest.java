@@ -81,8 +81,7 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void applicationConfSitsBetweenReferenceAndOverlays() {
-    // conf/application.conf is not on common's classpath; jobs packages it. Here only reference applies.
+  void sparkSettingsTheJobsNeedAreDefaults() {
     Settings s = Settings.defaults(Map.of());
     assertThat(s.sparkConf()).containsEntry("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .containsEntry("spark.sql.session.timeZone", "UTC");

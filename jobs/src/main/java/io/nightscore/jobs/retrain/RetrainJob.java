@@ -56,15 +56,6 @@ public final class RetrainJob {
     }
   }
 
-  /** The session's Spark settings as a map (what spark-submit and the session builder set). */
-  public static java.util.Map<String, String> sparkConf(SparkSession spark) {
-    java.util.Map<String, String> conf = new java.util.HashMap<>();
-    for (scala.Tuple2<String, String> kv : spark.sparkContext().getConf().getAll()) {
-      conf.put(kv._1(), kv._2());
-    }
-    return conf;
-  }
-
   public static Result run(SparkSession spark, Settings settings, Options options) {
     EventSchema schema = settings.schema();
     Warehouse warehouse = new Warehouse(spark, settings);
@@ -74,7 +65,7 @@ public final class RetrainJob {
     LocalDate trainStart = date.minusDays(settings.windowDays());
     LocalDate trainEnd = date.minusDays(2);
 
-    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), sparkConf(spark)));
+    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), spark.sparkContext().getConf()));
     if (!warehouse.exists(Table.EVENTS)) {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist yet: ingest "
           + trainStart + " .. " + holdoutDate + " before retraining for " + date);

@@ -11,12 +11,9 @@ import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.JobFailedException;
-import io.nightscore.jobs.retrain.RetrainJob;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -38,7 +35,7 @@ public final class ScoreJob {
     EventSchema schema = settings.schema();
     Warehouse warehouse = new Warehouse(spark, settings);
     LocalDate date = options.date();
-    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), RetrainJob.sparkConf(spark)));
+    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), spark.sparkContext().getConf()));
     ModelStore store = new ModelStore(warehouse);
     ModelRecord record;
     try {
@@ -46,9 +43,7 @@ public final class ScoreJob {
     } catch (IllegalStateException e) {
       throw new JobFailedException(e.getMessage());
     }
-    List<String> missing = new ArrayList<>(record.features());
-    missing.removeAll(schema.features());
-    if (!missing.isEmpty() || !record.features().equals(schema.features())) {
+    if (!record.features().equals(schema.features())) {
       throw new JobFailedException("model v" + record.version() + " was trained on features "
           + record.features() + " but nightscore.schema now names " + schema.features()
           + "; retrain, or score with the schema the model was trained on. Nothing was written.");
