@@ -27,6 +27,11 @@ import org.apache.spark.sql.types.StructType;
  * The value-to-index mapping of every categorical feature, learned on the training window and stored
  * with the model so scoring encodes exactly as training did. Index 0 is the most frequent value; the
  * index {@code size} is the shared rare bucket (values too rare at training time, or unseen since).
+ *
+ * <p>With target statistics ({@link #withTargetStats}), each index also carries the smoothed conversion
+ * rate of its rows in the training window, {@code (positives + m * prior) / (rows + m)}; training rows get
+ * the out-of-fold version of it (their own fold's rows left out), so a row's feature never contains its
+ * own label.
  */
 public final class CategoricalEncoding implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -34,14 +39,124 @@ public final class CategoricalEncoding implements Serializable {
   public static final StructType SCHEMA = new StructType()
       .add("feature", DataTypes.StringType, false)
       .add("value", DataTypes.StringType, false)
-      .add("idx", DataTypes.IntegerType, false);
+      .add("idx", DataTypes.IntegerType, false)
+      .add("target_rate", DataTypes.DoubleType, true);
 
   private final Map<String, List<String>> vocabulary;
+  /** Per feature, the smoothed target rate of each index (the last entry is the rare bucket); empty if none. */
+  private final Map<String, double[]> targetRates;
 
-  private CategoricalEncoding(Map<String, List<String>> vocabulary) {
+  private CategoricalEncoding(Map<String, List<String>> vocabulary, Map<String, double[]> targetRates) {
     Map<String, List<String>> copy = new LinkedHashMap<>();
     vocabulary.forEach((k, v) -> copy.put(k, List.copyOf(v)));
     this.vocabulary = Collections.unmodifiableMap(copy);
+    Map<String, double[]> rates = new LinkedHashMap<>();
+    targetRates.forEach((k, v) -> rates.put(k, v.clone()));
+    this.targetRates = Collections.unmodifiableMap(rates);
+  }
+
+  private CategoricalEncoding(Map<String, List<String>> vocabulary) {
+    this(vocabulary, Map.of());
+  }
+
+  /** Whether this encoding carries target statistics (categorical-mode "target"). */
+  public boolean hasTargetRates() {
+    return !targetRates.isEmpty();
+  }
+
+  /** The smoothed target rate of each index of a feature; the last entry is the rare bucket's. */
+  public double[] targetRates(String feature) {
+    double[] r = targetRates.get(feature);
+    if (r == null) {
+      throw new IllegalArgumentException("no target statistics for categorical feature '" + feature + "'");
+    }
+    return r.clone();
+  }
+
+  /**
+   * Target statistics fitted on a training window: the encoding to store (full-window rates) and, per
+   * feature, the out-of-fold rates training rows get, indexed by {@code index * folds + fold}.
+   */
+  public record TargetFit(CategoricalEncoding encoding, Map<String, double[]> outOfFold, int folds) {}
+
+  /**
+   * Adds smoothed target rates to this encoding from labelled events, computed on the cluster: one
+   * aggregate of (feature, index, fold) counts whose size is bounded by features × (max-categories + 1) ×
+   * folds, whatever the number of rows. {@code fold} must be an integer column in [0, folds).
+   */
+  public TargetFit withTargetStats(Dataset<Row> events, String labelCol, Column fold, int folds, double smoothing) {
+    List<String> features = new ArrayList<>(vocabulary.keySet());
+    // One more pseudo-feature counts every row, for the prior.
+    String all = "\u0000all";
+    Column[] pairs = java.util.stream.Stream.concat(features.stream()
+        .map(f -> struct(lit(f).as("feature"), indexOf(this, f).as("idx"))),
+        java.util.stream.Stream.of(struct(lit(all).as("feature"), lit(0).as("idx"))))
+        .toArray(Column[]::new);
+    List<Row> counts = events
+        .select(explode(array(pairs)).as("p"), col(labelCol).cast("double").as("_y"), fold.as("_fold"))
+        .where(col("p.idx").isNotNull())
+        .groupBy(col("p.feature"), col("p.idx"), col("_fold"))
+        .agg(count(lit(1)), org.apache.spark.sql.functions.sum(col("_y")))
+        .collectAsList();
+    Map<String, double[][]> n = new LinkedHashMap<>();
+    Map<String, double[][]> pos = new LinkedHashMap<>();
+    for (String f : features) {
+      n.put(f, new double[rareIndex(f) + 1][folds]);
+      pos.put(f, new double[rareIndex(f) + 1][folds]);
+    }
+    double allRows = 0;
+    double allPositives = 0;
+    for (Row r : counts) {
+      String f = r.getString(0);
+      if (f.equals(all)) {
+        allRows += r.getLong(3);
+        allPositives += r.getDouble(4);
+        continue;
+      }
+      int idx = r.getInt(1);
+      int k = r.getInt(2);
+      n.get(f)[idx][k] += r.getLong(3);
+      pos.get(f)[idx][k] += r.getDouble(4);
+    }
+    double prior = allRows == 0 ? 0 : allPositives / allRows;
+    Map<String, double[]> full = new LinkedHashMap<>();
+    Map<String, double[]> oof = new LinkedHashMap<>();
+    for (String f : features) {
+      int size = rareIndex(f) + 1;
+      double[] rates = new double[size];
+      double[] out = new double[size * folds];
+      for (int i = 0; i < size; i++) {
+        double ni = 0;
+        double pi = 0;
+        for (int k = 0; k < folds; k++) {
+          ni += n.get(f)[i][k];
+          pi += pos.get(f)[i][k];
+        }
+        rates[i] = (pi + smoothing * prior) / (ni + smoothing);
+        for (int k = 0; k < folds; k++) {
+          out[i * folds + k] = (pi - pos.get(f)[i][k] + smoothing * prior) / (ni - n.get(f)[i][k] + smoothing);
+        }
+      }
+      full.put(f, rates);
+      oof.put(f, out);
+    }
+    return new TargetFit(new CategoricalEncoding(vocabulary, full), oof, folds);
+  }
+
+  /** The index of a feature's value (rare bucket for unknown values), null when the value is missing. */
+  static Column indexOf(CategoricalEncoding encoding, String f) {
+    List<String> values = encoding.values(f);
+    int[] indices = new int[values.size()];
+    for (int i = 0; i < indices.length; i++) {
+      indices[i] = i;
+    }
+    Column value = col(f).cast("string");
+    Column index = values.isEmpty()
+        ? lit(null).cast("int")
+        : org.apache.spark.sql.functions.element_at(org.apache.spark.sql.functions.map_from_arrays(
+            lit(values.toArray(new String[0])), lit(indices)), value);
+    return org.apache.spark.sql.functions.when(value.isNull(), lit(null).cast("int"))
+        .otherwise(org.apache.spark.sql.functions.coalesce(index, lit(encoding.rareIndex(f))));
   }
 
   /**
@@ -77,13 +192,25 @@ public final class CategoricalEncoding implements Serializable {
   public static CategoricalEncoding fromRows(List<String> categorical, List<Row> rows) {
     Map<String, String[]> arrays = new LinkedHashMap<>();
     Map<String, Integer> sizes = new LinkedHashMap<>();
+    Map<String, double[]> rates = new LinkedHashMap<>();
     for (Row r : rows) {
-      sizes.merge(r.getString(0), 1, Integer::sum);
+      if (r.getInt(2) >= 0) {
+        sizes.merge(r.getString(0), 1, Integer::sum);
+      }
+    }
+    for (Row r : rows) {
+      if (!r.isNullAt(3)) {
+        double[] fr = rates.computeIfAbsent(r.getString(0), f -> new double[sizes.getOrDefault(f, 0) + 1]);
+        fr[r.getInt(2) < 0 ? fr.length - 1 : r.getInt(2)] = r.getDouble(3);
+      }
     }
     for (String f : categorical) {
       arrays.put(f, new String[sizes.getOrDefault(f, 0)]);
     }
     for (Row r : rows) {
+      if (r.getInt(2) < 0) {
+        continue;
+      }
       String[] values = arrays.get(r.getString(0));
       if (values == null) {
         throw new IllegalStateException("stored encoding has feature '" + r.getString(0)
@@ -93,14 +220,19 @@ public final class CategoricalEncoding implements Serializable {
     }
     Map<String, List<String>> vocab = new LinkedHashMap<>();
     arrays.forEach((f, v) -> vocab.put(f, List.of(v)));
-    return new CategoricalEncoding(vocab);
+    return new CategoricalEncoding(vocab, rates);
   }
 
   public Dataset<Row> toDataFrame(SparkSession spark) {
     List<Row> rows = new ArrayList<>();
     vocabulary.forEach((f, values) -> {
+      double[] rates = targetRates.get(f);
       for (int i = 0; i < values.size(); i++) {
-        rows.add(RowFactory.create(f, values.get(i), i));
+        rows.add(RowFactory.create(f, values.get(i), i, rates == null ? null : rates[i]));
+      }
+      if (rates != null) {
+        // The rare bucket's rate: index -1, no value.
+        rows.add(RowFactory.create(f, "", -1, rates[values.size()]));
       }
     });
     return spark.createDataFrame(rows, SCHEMA);

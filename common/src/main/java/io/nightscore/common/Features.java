@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.map_from_arrays;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
@@ -34,6 +33,7 @@ public final class Features {
    * "native" mode and numeric (their frequency-rank index) in "ordinal" mode.
    */
   public static String[] types(EventSchema schema, String categoricalMode) {
+    // "ordinal" and "target" both give XGBoost a number per categorical.
     List<String> types = new ArrayList<>();
     schema.numeric().forEach(f -> types.add(NUMERIC));
     String cat = "native".equals(categoricalMode) ? CATEGORICAL : NUMERIC;
@@ -47,23 +47,54 @@ public final class Features {
    * XGBoost's native matrix.
    */
   public static Dataset<Row> assemble(Dataset<Row> events, EventSchema schema, CategoricalEncoding encoding) {
+    return assemble(events, schema, encoding, null, null);
+  }
+
+  /**
+   * Training rows: as {@link #assemble(Dataset, EventSchema, CategoricalEncoding)}, but with target
+   * statistics each row gets the out-of-fold rate of its value ({@code fold} picks the row's fold).
+   */
+  public static Dataset<Row> assembleTraining(Dataset<Row> events, EventSchema schema,
+      CategoricalEncoding.TargetFit target, Column fold) {
+    return assemble(events, schema, target.encoding(), target, fold);
+  }
+
+  private static Column floats(double[] values) {
+    float[] f = new float[values.length];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = (float) values[i];
+    }
+    return lit(f);
+  }
+
+  private static Dataset<Row> assemble(Dataset<Row> events, EventSchema schema, CategoricalEncoding encoding,
+      CategoricalEncoding.TargetFit target, Column fold) {
     Dataset<Row> out = events;
     Column nan = lit(Float.NaN);
     for (String f : schema.numeric()) {
       out = out.withColumn(f, coalesce(col(f).cast("float"), nan));
     }
+    if (fold != null) {
+      out = out.withColumn("_fold", fold);
+    }
     for (String f : schema.categorical()) {
-      List<String> values = encoding.values(f);
-      float[] indices = new float[values.size()];
-      for (int i = 0; i < indices.length; i++) {
-        indices[i] = i;
+      // The index goes to its own column first so its lookup literal appears once in the plan.
+      out = out.withColumn("_idx", CategoricalEncoding.indexOf(encoding, f));
+      Column index = col("_idx");
+      Column encoded;
+      if (target != null) {
+        encoded = element_at(floats(target.outOfFold().get(f)),
+            index.multiply(target.folds()).plus(col("_fold")).plus(1));
+      } else if (encoding.hasTargetRates()) {
+        encoded = element_at(floats(encoding.targetRates(f)), index.plus(1));
+      } else {
+        encoded = index.cast("float");
       }
-      Column value = col(f).cast("string");
-      Column index = values.isEmpty()
-          ? lit(null).cast("float")
-          : element_at(map_from_arrays(lit(values.toArray(new String[0])), lit(indices)), value);
-      out = out.withColumn(f, when(value.isNull(), nan)
-          .otherwise(coalesce(index, lit((float) encoding.rareIndex(f)))));
+      out = out.withColumn(f, when(index.isNull(), nan).otherwise(encoded));
+    }
+    out = out.drop("_idx");
+    if (fold != null) {
+      out = out.drop("_fold");
     }
     return out.withColumn(COLUMN, org.apache.spark.sql.functions.array(
         schema.features().stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new)));

@@ -15,7 +15,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * One row of the {@code models} table: what was trained, on which data (window, events table version),
- * with which parameters, how it did on the holdout day, and where its artifacts are.
+ * with which parameters and recipe, how it is calibrated, how it did on the holdout day's evaluation
+ * half, how training went (log loss per round), and where its artifacts and report are.
  */
 public record ModelRecord(
     long version,
@@ -40,7 +41,13 @@ public record ModelRecord(
     String artifactPath,
     String nightscoreVersion,
     String xgboostVersion,
-    String config) {
+    String config,
+    String recipe,
+    Calibration calibration,
+    List<Double> trainCurve,
+    List<Double> tuneCurve,
+    Map<String, Double> featureGain,
+    String reportPath) {
 
   public static final StructType SCHEMA = new StructType()
       .add("version", DataTypes.LongType, false)
@@ -65,7 +72,15 @@ public record ModelRecord(
       .add("artifact_path", DataTypes.StringType, false)
       .add("nightscore_version", DataTypes.StringType, false)
       .add("xgboost_version", DataTypes.StringType, false)
-      .add("config", DataTypes.StringType, false);
+      .add("config", DataTypes.StringType, false)
+      .add("recipe", DataTypes.StringType, false)
+      .add("calibration", DataTypes.StringType, false)
+      .add("negative_sampling_rate", DataTypes.DoubleType, false)
+      .add("calibration_params", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+      .add("train_curve", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+      .add("tune_curve", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+      .add("feature_gain", DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType, false), false)
+      .add("report_path", DataTypes.StringType, false);
 
   public Row toRow() {
     return RowFactory.create(version, Timestamp.from(createdAt), Date.valueOf(trainStart),
@@ -76,7 +91,11 @@ public record ModelRecord(
         scala.collection.JavaConverters.mapAsScalaMap(params),
         numRounds, bestIteration, trainRows, holdoutRows, holdoutPositives, holdoutAuc,
         holdoutLogLoss, holdoutMeanScore, holdoutRate, artifactPath, nightscoreVersion, xgboostVersion,
-        config);
+        config, recipe, calibration.method(), calibration.negativeSamplingRate(),
+        scala.collection.JavaConverters.asScalaBuffer(calibration.paramList()).toSeq(),
+        scala.collection.JavaConverters.asScalaBuffer(trainCurve).toSeq(),
+        scala.collection.JavaConverters.asScalaBuffer(tuneCurve).toSeq(),
+        scala.collection.JavaConverters.mapAsScalaMap(featureGain), reportPath);
   }
 
   public static ModelRecord fromRow(Row r) {
@@ -103,6 +122,13 @@ public record ModelRecord(
         r.getString(r.fieldIndex("artifact_path")),
         r.getString(r.fieldIndex("nightscore_version")),
         r.getString(r.fieldIndex("xgboost_version")),
-        r.getString(r.fieldIndex("config")));
+        r.getString(r.fieldIndex("config")),
+        r.getString(r.fieldIndex("recipe")),
+        new Calibration(r.getString(r.fieldIndex("calibration")), r.getDouble(r.fieldIndex("negative_sampling_rate")),
+            r.<Double>getList(r.fieldIndex("calibration_params")).stream().mapToDouble(Double::doubleValue).toArray()),
+        new ArrayList<>(r.<Double>getList(r.fieldIndex("train_curve"))),
+        new ArrayList<>(r.<Double>getList(r.fieldIndex("tune_curve"))),
+        new TreeMap<>(r.<String, Double>getJavaMap(r.fieldIndex("feature_gain"))),
+        r.getString(r.fieldIndex("report_path")));
   }
 }

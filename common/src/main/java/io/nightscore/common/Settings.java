@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigValue;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -20,8 +21,14 @@ public final class Settings implements Serializable {
   private final double maxQuarantineShare;
   private final String categoricalMode;
   private final int maxCategories;
+  private final double targetSmoothing;
+  private final int targetFolds;
   private final long minCategoryCount;
   private final int windowDays;
+  private final double negativeSamplingRate;
+  private final String calibration;
+  private final double tuneShare;
+  private final long retrainSeed;
   private final XGBoostSettings xgboost;
   private final Map<String, String> sparkConf;
   private final String rendered;
@@ -42,8 +49,13 @@ public final class Settings implements Serializable {
     check(maxQuarantineShare >= 0 && maxQuarantineShare <= 1,
         "nightscore.ingest.max-quarantine-share must be within [0, 1], got %s", maxQuarantineShare);
     this.categoricalMode = c.getString(root + "features.categorical-mode");
-    check(categoricalMode.equals("ordinal") || categoricalMode.equals("native"),
-        "nightscore.features.categorical-mode must be 'ordinal' or 'native', got '%s'", categoricalMode);
+    check(List.of("target", "ordinal", "native").contains(categoricalMode),
+        "nightscore.features.categorical-mode must be 'target', 'ordinal' or 'native', got '%s'", categoricalMode);
+    this.targetSmoothing = c.getDouble(root + "features.target-smoothing");
+    check(targetSmoothing > 0, "nightscore.features.target-smoothing must be > 0, got %s", targetSmoothing);
+    this.targetFolds = c.getInt(root + "features.target-folds");
+    check(targetFolds >= 2 && targetFolds <= 20, "nightscore.features.target-folds must be in [2, 20], got %s",
+        targetFolds);
     this.maxCategories = c.getInt(root + "features.max-categories");
     check(maxCategories >= 1, "nightscore.features.max-categories must be >= 1, got %s", maxCategories);
     this.minCategoryCount = c.getLong(root + "features.min-category-count");
@@ -52,6 +64,16 @@ public final class Settings implements Serializable {
     this.windowDays = c.getInt(root + "retrain.window-days");
     check(windowDays >= 2, "nightscore.retrain.window-days must be >= 2 (train days + one holdout day), got %s",
         windowDays);
+    this.negativeSamplingRate = c.getDouble(root + "retrain.negative-sampling-rate");
+    check(negativeSamplingRate > 0 && negativeSamplingRate <= 1,
+        "nightscore.retrain.negative-sampling-rate must be in (0, 1] (1 = keep every negative), got %s",
+        negativeSamplingRate);
+    this.calibration = c.getString(root + "retrain.calibration");
+    check(Calibration.METHODS.contains(calibration), "nightscore.retrain.calibration must be one of %s, got '%s'",
+        Calibration.METHODS, calibration);
+    this.tuneShare = c.getDouble(root + "retrain.tune-share");
+    check(tuneShare > 0 && tuneShare < 1, "nightscore.retrain.tune-share must be in (0, 1), got %s", tuneShare);
+    this.retrainSeed = c.getLong(root + "retrain.seed");
     this.xgboost = XGBoostSettings.fromConfig(c.getConfig(root + "xgboost"));
     Map<String, String> spark = new TreeMap<>();
     for (Map.Entry<String, ConfigValue> e : c.getObject(root + "spark").entrySet()) {
@@ -103,9 +125,19 @@ public final class Settings implements Serializable {
     return maxQuarantineShare;
   }
 
-  /** "ordinal" (category index as a number) or "native" (XGBoost categorical splits). */
+  /** "target" (smoothed rate), "ordinal" (category index as a number) or "native" (XGBoost categorical splits). */
   public String categoricalMode() {
     return categoricalMode;
+  }
+
+  /** Pseudo-rows at the overall rate added to each categorical value's counts (target mode). */
+  public double targetSmoothing() {
+    return targetSmoothing;
+  }
+
+  /** Folds for out-of-fold target statistics of training rows (target mode). */
+  public int targetFolds() {
+    return targetFolds;
   }
 
   public int maxCategories() {
@@ -118,6 +150,26 @@ public final class Settings implements Serializable {
 
   public int windowDays() {
     return windowDays;
+  }
+
+  /** Share of negatives kept for training; predictions are corrected for it. */
+  public double negativeSamplingRate() {
+    return negativeSamplingRate;
+  }
+
+  /** Post-hoc calibration method: one of {@link Calibration#METHODS}. */
+  public String calibration() {
+    return calibration;
+  }
+
+  /** Share of the holdout day used for early stopping and calibration; the rest is for evaluation. */
+  public double tuneShare() {
+    return tuneShare;
+  }
+
+  /** Seed of the hashes that sample negatives and split the holdout day. */
+  public long retrainSeed() {
+    return retrainSeed;
   }
 
   public XGBoostSettings xgboost() {

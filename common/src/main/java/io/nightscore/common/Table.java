@@ -11,7 +11,9 @@ public enum Table {
   /** One probability per event and day with the model version that produced it, partitioned by {@code dt}. */
   SCORES,
   /** One row per trained model: version, parameters, holdout metrics, lineage and artifact path. */
-  MODELS;
+  MODELS,
+  /** Quality of a model version on one dataset (holdout evaluation half, a scored day), by scorer. */
+  MODEL_METRICS;
 
   /** The SQL name of the table inside the nightscore database. */
   public String sqlName() {

@@ -118,6 +118,20 @@ public final class Warehouse {
     return commit;
   }
 
+  /**
+   * Replaces the rows matching {@code condition} with {@code rows} in one commit (creating the table on
+   * first use). The condition must be built from validated values only.
+   */
+  public Commit replace(Dataset<Row> rows, Table table, String condition) {
+    if (!exists(table)) {
+      return append(rows, table);
+    }
+    rows.write().format("delta").mode("overwrite").option("replaceWhere", condition).save(path(table));
+    Commit commit = lastCommit(table);
+    register(table);
+    return commit;
+  }
+
   /** Appends rows to a table, creating it on first use. */
   public Commit append(Dataset<Row> rows, Table table) {
     rows.write().format("delta").mode("append").save(path(table));

@@ -54,4 +54,43 @@ class BinaryMetricsTest extends SparkTestBase {
     assertEquals(0, m.rows());
     assertTrue(Double.isNaN(m.logLoss()));
   }
+
+  @Test
+  void normalizedEntropyIsOneForTheBaseRateAndBelowForSkill() {
+    // Predicting the observed rate (0.25) for everyone is exactly the entropy of the base rate.
+    double[][] flat = {{1, 0.25}, {0, 0.25}, {0, 0.25}, {0, 0.25}};
+    assertEquals(1.0, BinaryMetrics.compute(scored(flat), "y", "p").normalizedEntropy(), 1e-12);
+    double[][] skilled = {{1, 0.7}, {0, 0.1}, {0, 0.1}, {0, 0.1}};
+    assertTrue(BinaryMetrics.compute(scored(skilled), "y", "p").normalizedEntropy() < 0.5);
+  }
+
+  @Test
+  void reliabilityBinsAndEceMatchHandComputedValues() {
+    // Bin of 0.02: [10^-1.8, 10^-1.6); bin of 0.5: [10^-0.4, 10^-0.2).
+    double[][] rows = {{0, 0.02}, {0, 0.02}, {1, 0.02}, {0, 0.02}, {1, 0.5}, {1, 0.5}};
+    BinaryMetrics m = BinaryMetrics.compute(scored(rows), "y", "p");
+    assertEquals(2, m.reliability().size(), "two non-empty bins");
+    BinaryMetrics.Bin low = m.reliability().get(0);
+    assertEquals(12, low.bin());
+    assertEquals(Math.pow(10, -1.8), low.lower(), 1e-12);
+    assertEquals(4, low.count());
+    assertEquals(0.25, low.observedRate(), 1e-12);
+    assertEquals(0.02, low.meanPredicted(), 1e-12);
+    BinaryMetrics.Bin high = m.reliability().get(1);
+    assertEquals(2, high.count());
+    double ece = 4.0 / 6 * Math.abs(0.02 - 0.25) + 2.0 / 6 * Math.abs(0.5 - 1.0);
+    assertEquals(ece, m.ece(), 1e-12);
+    assertEquals(0, BinaryMetrics.compute(scored(new double[][] {{0, 0.0}}), "y", "p").reliability().get(0).bin(),
+        "probabilities below 1e-4 share bin 0");
+  }
+
+  @Test
+  void prAucAndRocOfAPerfectRanking() {
+    double[][] rows = {{1, 0.9}, {1, 0.8}, {0, 0.3}, {0, 0.2}, {0, 0.1}};
+    BinaryMetrics m = BinaryMetrics.compute(scored(rows), "y", "p");
+    assertEquals(1.0, m.prAuc(), 1e-12);
+    assertEquals(1.0, m.auc(), 1e-12);
+    assertTrue(m.roc().stream().anyMatch(p -> p.fpr() == 0.0 && p.tpr() == 1.0), "the curve reaches (0, 1)");
+    assertTrue(m.roc().size() <= BinaryMetrics.ROC_POINTS + 2);
+  }
 }

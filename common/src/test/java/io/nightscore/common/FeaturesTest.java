@@ -66,4 +66,39 @@ class FeaturesTest extends SparkTestBase {
     assertThat(Features.types(SCHEMA, "native")).containsExactly("q", "c", "c");
     assertThat(Features.types(SCHEMA, "ordinal")).containsExactly("q", "q", "q");
   }
+
+  /**
+   * Labels are i % 2: site a = e0..e4 -> y 0,1,0,1,0 (2 of 5); b = e5..e7 -> 1,0,1 (2 of 3); c = e8 -> 0
+   * (rare at min count 2); e9 has no site. Overall rate 5/10 = 0.5. Folds: even ids fold 0, odd fold 1.
+   */
+  @Test
+  void targetStatisticsAreSmoothedRatesAndOutOfFoldForTraining() {
+    double m = 2;
+    org.apache.spark.sql.Column fold = org.apache.spark.sql.functions.substring(
+        org.apache.spark.sql.functions.col("id"), 2, 1).cast("int").mod(2);
+    CategoricalEncoding.TargetFit fit = CategoricalEncoding.fit(events(), SCHEMA.categorical(), 10, 2)
+        .withTargetStats(events(), "y", fold, 2, m);
+    double prior = 0.5;
+    double[] site = fit.encoding().targetRates("site");
+    assertEquals((2 + m * prior) / (5 + m), site[0], 1e-12, "a: 2 of 5, smoothed");
+    assertEquals((2 + m * prior) / (3 + m), site[1], 1e-12, "b: 2 of 3, smoothed");
+    assertEquals((0 + m * prior) / (1 + m), site[2], 1e-12, "the rare bucket holds c: 0 of 1");
+
+    // a's fold 0 rows (e0, e2, e4: y 0, 0, 0) are left out for a fold-0 row: rates from e1, e3 (1, 1).
+    double[] oof = fit.outOfFold().get("site");
+    assertEquals((2 + m * prior) / (2 + m), oof[0], 1e-12);
+    assertEquals((0 + m * prior) / (3 + m), oof[1], 1e-12, "a, fold 1: e0, e2, e4 remain");
+
+    List<Row> train = Features.assembleTraining(events(), SCHEMA, fit, fold).orderBy("id").collectAsList();
+    assertEquals((float) oof[0], train.get(0).<Float>getAs("site"), "e0 (a, fold 0) gets a's out-of-fold rate");
+    assertTrue(Float.isNaN(train.get(9).<Float>getAs("site")), "a missing value stays missing");
+
+    CategoricalEncoding stored = CategoricalEncoding.fromRows(SCHEMA.categorical(),
+        fit.encoding().toDataFrame(spark).collectAsList());
+    assertThat(stored.targetRates("site")).containsExactly(site);
+    Dataset<Row> scoring = spark.createDataFrame(List.of(RowFactory.create("s1", null, 0, 1.5, "zzz", "fr")), EVENTS);
+    Row scored = Features.assemble(scoring, SCHEMA, stored).head();
+    assertEquals((float) site[2], scored.<Float>getAs("site"), "unseen values get the rare bucket's rate");
+    assertEquals((float) prior, scored.<Float>getAs("geo"), 1e-6f, "a feature with no vocabulary: the prior");
+  }
 }

@@ -2,11 +2,14 @@ package io.nightscore.jobs;
 
 import com.typesafe.config.Config;
 import io.nightscore.common.ConfigLoader;
+import io.nightscore.common.ModelStore;
 import io.nightscore.common.Settings;
 import io.nightscore.common.SqlSafety;
 import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.evaluate.EvaluateJob;
 import io.nightscore.jobs.generate.GenerateJob;
 import io.nightscore.jobs.ingest.IngestJob;
+import io.nightscore.jobs.report.ModelReport;
 import io.nightscore.jobs.retrain.RetrainJob;
 import io.nightscore.jobs.score.ScoreJob;
 import io.nightscore.jobs.sql.SqlJob;
@@ -34,7 +37,8 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
-    subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Sql.class,
+    subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Report.class,
+        Main.Evaluate.class, Main.Sql.class,
         Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -153,6 +157,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") String format;
     @Option(names = "--base-rate", defaultValue = "0.012", description = "Mean true conversion probability.")
     double baseRate;
+    @Option(names = "--world", defaultValue = "default", description = "default or criteo") String world;
     @Option(names = "--dirty-rate", defaultValue = "0.001",
         description = "Share of rows corrupted the way real feeds are, for ingest to quarantine.")
     double dirtyRate;
@@ -161,7 +166,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
       GenerateJob.Result r = main.withSession("generate", (spark, settings) -> GenerateJob.run(spark,
-          new GenerateJob.Options(start, days, rowsPerDay, seed, output, format, baseRate, dirtyRate)));
+          new GenerateJob.Options(start, days, rowsPerDay, seed, output, format, baseRate, dirtyRate, world)));
       main.out.printf(Locale.ROOT, "generate: rows=%d days=%d intercept=%.4f events=%s truth=%s%n",
           r.rows(), r.days(), r.intercept(), r.eventsPath(), r.truthPath());
       return 0;
@@ -191,18 +196,71 @@ public final class Main implements Callable<Integer> {
   static final class Retrain implements Callable<Integer> {
     @ParentCommand Main main;
     @Option(names = "--date", required = true, paramLabel = "D") String date;
+    @Option(names = "--recipe", defaultValue = "default",
+        description = "default, or predecessor (scale_pos_weight = negatives/positives, no calibration; for contrast)")
+    String recipe;
 
     @Override
     public Integer call() {
       LocalDate d = date(date);
+      RetrainJob.Recipe rc = parseEnum(RetrainJob.Recipe.class, recipe, "--recipe");
       RetrainJob.Result r = main.withSession("retrain",
-          (spark, settings) -> RetrainJob.run(spark, settings, new RetrainJob.Options(d)));
+          (spark, settings) -> RetrainJob.run(spark, settings, new RetrainJob.Options(d, rc)));
       main.out.printf(Locale.ROOT,
-          "retrain %s: model_version=%d events_version=%d train=%s..%s train_rows=%d holdout=%s holdout_rows=%d "
-              + "rounds=%d best_iteration=%d auc=%.4f logloss=%.5f mean_score=%.5f rate=%.5f train_seconds=%.1f%n",
-          d, r.modelVersion(), r.eventsVersion(), r.trainStart(), r.trainEnd(), r.trainRows(), r.holdoutDate(),
-          r.holdoutRows(), r.rounds(), r.bestIteration(), r.holdout().auc(), r.holdout().logLoss(),
-          r.holdout().meanScore(), r.holdout().rate(), r.trainSeconds());
+          "retrain %s: model_version=%d events_version=%d train=%s..%s train_rows=%d sampled_train_rows=%d holdout=%s "
+              + "holdout_rows=%d rounds=%d best_iteration=%d calibration=\"%s\" eval_rows=%d auc=%.4f pr_auc=%.4f "
+              + "logloss=%.5f ne=%.4f calibration_ratio=%.3f ece=%.5f train_seconds=%.1f report=%s%n",
+          d, r.modelVersion(), r.eventsVersion(), r.trainStart(), r.trainEnd(), r.trainRows(), r.sampledTrainRows(),
+          r.holdoutDate(), r.holdoutRows(), r.rounds(), r.bestIteration(), r.calibration(), r.holdout().rows(),
+          r.holdout().auc(), r.holdout().prAuc(), r.holdout().logLoss(), r.holdout().normalizedEntropy(),
+          r.holdout().calibrationRatio(), r.holdout().ece(), r.trainSeconds(), r.reportPath());
+      return 0;
+    }
+  }
+
+  @Command(name = "report", description = "(Re)build the HTML report of a model version from the tables.")
+  static final class Report implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--model-version", required = true, paramLabel = "V") long version;
+
+    @Override
+    public Integer call() {
+      String path = main.withSession("report", (spark, settings) -> {
+        Warehouse warehouse = new Warehouse(spark, settings);
+        return ModelReport.write(spark, warehouse, new ModelStore(warehouse).get(version));
+      });
+      main.out.println("report: model_version=" + version + " path=" + path);
+      return 0;
+    }
+  }
+
+  @Command(name = "evaluate", description = "Generate a world, ingest, retrain, score the last day and print its "
+      + "metrics beside the true probabilities' (and the Python XGBoost peer's with --peer).")
+  static final class Evaluate implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--world", defaultValue = "default", description = "default or criteo (with --config conf/criteo.conf)")
+    String world;
+    @Option(names = "--recipe", defaultValue = "default", description = "default or predecessor") String recipe;
+    @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D") String startDate;
+    @Option(names = "--days", defaultValue = "8", paramLabel = "N") int days;
+    @Option(names = "--rows-per-day", defaultValue = "100000", paramLabel = "R") long rowsPerDay;
+    @Option(names = "--base-rate", defaultValue = "0.012") double baseRate;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--peer", description = "Also train Python XGBoost on the same rows (needs python3-xgboost, "
+        + "python3-pandas)") boolean peer;
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with xgboost for --peer")
+    String python;
+    @Option(names = "--reuse", description = "Skip generate and ingest: retrain and score the events a previous "
+        + "evaluate left in the warehouse (to compare settings on the same data)") boolean reuse;
+
+    @Override
+    public Integer call() {
+      LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
+      RetrainJob.Recipe rc = parseEnum(RetrainJob.Recipe.class, recipe, "--recipe");
+      String home = System.getenv().getOrDefault("NIGHTSCORE_HOME", ".");
+      main.withSession("evaluate", (spark, settings) -> EvaluateJob.run(spark, settings,
+          new EvaluateJob.Options(start, days, rowsPerDay, seed, world, baseRate, rc, peer ? python : null,
+              home + "/bin/peer_xgboost.py", reuse), main.out));
       return 0;
     }
   }

@@ -210,4 +210,51 @@ class PipelineTest extends SparkTestBase {
     Run s = run("--conf", "nightscore.xgboost.device=cuda", "score", "--date", DAYS[3]);
     assertEquals(1, s.code(), s.err());
   }
+
+  @Test
+  @Order(12)
+  void retrainPublishesMetricsCalibrationAndAReport() throws Exception {
+    Row m = spark.sql("SELECT * FROM nightscore.models WHERE version = 1").head();
+    assertEquals("default", m.<String>getAs("recipe"));
+    assertEquals("platt", m.<String>getAs("calibration"), "the default calibration is recorded");
+    assertEquals(2, m.<scala.collection.Seq<Double>>getAs("calibration_params").size());
+    assertThat(m.<scala.collection.Seq<Double>>getAs("train_curve").size()).isEqualTo(m.<Integer>getAs("num_rounds"));
+    assertThat(m.<scala.collection.Map<String, Double>>getAs("feature_gain").size()).isGreaterThan(5);
+
+    Row h = spark.sql("SELECT * FROM nightscore.model_metrics WHERE model_version = 1 AND dataset = 'holdout'")
+        .head();
+    assertEquals(java.sql.Date.valueOf(DAYS[2]), h.getAs("dt"));
+    assertEquals(m.<Long>getAs("holdout_rows"), h.<Long>getAs("rows"), "the models row quotes the evaluation half");
+    assertThat(h.<Long>getAs("rows")).as("the evaluation half is about half the day").isBetween(2_500L, 3_500L);
+    assertThat(h.<Double>getAs("normalized_entropy")).as("better than predicting the base rate").isLessThan(1.0);
+    assertThat(h.<Double>getAs("calibration_ratio")).isBetween(0.6, 1.6);
+    assertThat(h.<scala.collection.Seq<Row>>getAs("reliability").size()).isGreaterThan(2);
+
+    Path report = Path.of(java.net.URI.create(m.<String>getAs("report_path")));
+    String html = Files.readString(report);
+    assertThat(html).contains("ROC curve").contains("Reliability").contains("Feature importance")
+        .contains("Score distribution by label").contains("Log loss per boosting round");
+    assertThat(html.split("data:image/png;base64,", -1)).as("five embedded plots").hasSize(6);
+
+    Files.delete(report);
+    Run r = run("report", "--model-version", "1");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.isRegularFile(report), "report rebuilds the file from the tables");
+    assertEquals(2, run("report", "--model-version", "99").code(), "an unknown version is a usage error");
+  }
+
+  @Test
+  @Order(13)
+  void predecessorRecipeIsMiscalibratedWhereTheDefaultIsNot() {
+    Run r = run("retrain", "--date", DAYS[3], "--recipe", "predecessor");
+    assertEquals(0, r.code(), r.err());
+    Row m = spark.sql("SELECT * FROM nightscore.models WHERE version = 2").head();
+    assertEquals("predecessor", m.<String>getAs("recipe"));
+    assertEquals("none", m.<String>getAs("calibration"));
+    assertThat(m.<scala.collection.Map<String, String>>getAs("params").contains("scale_pos_weight")).isTrue();
+    double predecessor = spark.sql("SELECT calibration_ratio FROM nightscore.model_metrics "
+        + "WHERE model_version = 2 AND dataset = 'holdout'").head().getDouble(0);
+    assertThat(predecessor).as("scale_pos_weight inflates every probability").isGreaterThan(5.0);
+    assertEquals(2, run("retrain", "--date", DAYS[3], "--recipe", "magic").code());
+  }
 }

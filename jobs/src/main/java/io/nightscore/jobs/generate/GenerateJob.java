@@ -28,7 +28,12 @@ public final class GenerateJob {
   private static final long SAMPLE_ROWS = 50_000;
 
   public record Options(LocalDate startDate, int days, long rowsPerDay, long seed, String output,
-      String format, double baseRate, double dirtyRate) {}
+      String format, double baseRate, double dirtyRate, String world) {
+    public Options(LocalDate startDate, int days, long rowsPerDay, long seed, String output, String format,
+        double baseRate, double dirtyRate) {
+      this(startDate, days, rowsPerDay, seed, output, format, baseRate, dirtyRate, "default");
+    }
+  }
 
   /** What generate wrote: rows, the intercept that sets the base rate, and where. */
   public record Result(long rows, int days, double intercept, String eventsPath, String truthPath) {}
@@ -45,7 +50,7 @@ public final class GenerateJob {
         o.format());
     SqlSafety.checkPath(o.output(), "--output");
 
-    EventWorld world = new EventWorld(o.seed());
+    World world = World.named(o.world(), o.seed());
     long startDay = o.startDate().toEpochDay();
     spark.sparkContext().setJobDescription("generate: fit the intercept to base rate " + o.baseRate());
     Dataset<Row> sample = spark.range(SAMPLE_ROWS)

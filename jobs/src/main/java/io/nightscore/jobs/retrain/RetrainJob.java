@@ -3,8 +3,11 @@ package io.nightscore.jobs.retrain;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
 
 import io.nightscore.common.BinaryMetrics;
+import io.nightscore.common.Calibration;
+import io.nightscore.common.MetricsTable;
 import io.nightscore.common.BuildInfo;
 import io.nightscore.common.CategoricalEncoding;
 import io.nightscore.common.DevicePreflight;
@@ -16,15 +19,21 @@ import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.JobFailedException;
+import io.nightscore.jobs.report.ModelReport;
 import io.nightscore.jobs.score.Scoring;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -32,17 +41,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Trains a model for {@code --date D} on the labelled events of the {@code window-days} days before D,
- * read at one pinned {@code events} version; the last of those days is the holdout.
+ * read at one pinned {@code events} version; the last of those days is the holdout, split by a hash of the id
+ * into a tuning half (early stopping, calibration) and an evaluation half (every reported metric).
  */
 public final class RetrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(RetrainJob.class);
 
-  public record Options(LocalDate date) {}
+  /**
+   * How to train. DEFAULT is nightscore's recipe (settings decide sampling and calibration); PREDECESSOR
+   * reproduces the system nightscore replaced, for contrast: scale_pos_weight = negatives / positives and
+   * no calibration.
+   */
+  public enum Recipe { DEFAULT, PREDECESSOR }
 
-  /** What retrain produced: the model version, its data and its holdout quality. */
+  public record Options(LocalDate date, Recipe recipe) {
+    public Options(LocalDate date) {
+      this(date, Recipe.DEFAULT);
+    }
+  }
+
+  /** What retrain produced: the model version, its data, its calibration and its quality on the evaluation half. */
   public record Result(long modelVersion, long eventsVersion, LocalDate trainStart, LocalDate trainEnd,
-      LocalDate holdoutDate, long trainRows, long holdoutRows, int rounds, int bestIteration,
-      BinaryMetrics holdout, double trainSeconds, String artifactPath) {}
+      LocalDate holdoutDate, long trainRows, long sampledTrainRows, long holdoutRows, int rounds, int bestIteration,
+      Calibration calibration, BinaryMetrics holdout, double trainSeconds, String artifactPath, String reportPath) {}
 
   private RetrainJob() {}
 
@@ -98,46 +119,99 @@ public final class RetrainJob {
 
     Dataset<Row> trainEvents = window.where(col("dt").lt(lit(java.sql.Date.valueOf(holdoutDate))));
     Dataset<Row> holdoutEvents = window.where(col("dt").equalTo(lit(java.sql.Date.valueOf(holdoutDate))));
+    boolean predecessor = options.recipe() == Recipe.PREDECESSOR;
+    double samplingRate = predecessor ? 1.0 : settings.negativeSamplingRate();
+    String calibrationMethod = predecessor ? "none" : settings.calibration();
+    long seed = settings.retrainSeed();
+    Column tuneRow = Sampling.unit(seed, col(schema.id())).lt(settings.tuneShare());
+    Dataset<Row> tuneEvents = holdoutEvents.where(tuneRow);
+    Dataset<Row> evalEvents = holdoutEvents.where(functions.not(tuneRow));
 
     spark.sparkContext().setJobDescription("retrain " + date + ": learn the categorical encoding");
     CategoricalEncoding encoding = CategoricalEncoding.fit(trainEvents, schema.categorical(),
         settings.maxCategories(), settings.minCategoryCount());
-    Dataset<Row> train = Features.assemble(trainEvents, schema, encoding);
-    Dataset<Row> holdout = Features.assemble(holdoutEvents, schema, encoding);
+    Dataset<Row> sampledTrain = Sampling.negatives(trainEvents, schema, samplingRate, seed);
+    Dataset<Row> train;
+    if (settings.categoricalMode().equals("target")) {
+      spark.sparkContext().setJobDescription("retrain " + date + ": target statistics of the categorical values");
+      Column fold = Sampling.fold(seed, col(schema.id()), settings.targetFolds());
+      CategoricalEncoding.TargetFit target = encoding.withTargetStats(trainEvents, schema.label(), fold,
+          settings.targetFolds(), settings.targetSmoothing());
+      encoding = target.encoding();
+      train = Features.assembleTraining(sampledTrain, schema, target, fold);
+    } else {
+      train = Features.assemble(sampledTrain, schema, encoding);
+    }
+    // Early stopping judges rounds on tuning rows sampled like the training rows, so both follow the
+    // same (sampled) distribution; calibration then sees every tuning row.
+    Dataset<Row> stopping = Features.assemble(Sampling.negatives(tuneEvents, schema, samplingRate, seed), schema,
+        encoding);
+
+    Map<String, Object> extra = new TreeMap<>();
+    if (predecessor) {
+      spark.sparkContext().setJobDescription("retrain " + date + ": count positives (predecessor recipe)");
+      Row counts = trainEvents.agg(count(lit(1)), sum(col(schema.label()).cast("long"))).head();
+      long positives = counts.isNullAt(1) ? 0 : counts.getLong(1);
+      extra.put("scale_pos_weight", (double) (counts.getLong(0) - positives) / Math.max(1, positives));
+    }
 
     spark.sparkContext().setJobDescription("retrain " + date + ": train XGBoost");
-    XGBoostClassifier clf = Trainer.classifier(schema, settings.categoricalMode(), settings.xgboost(), true);
+    XGBoostClassifier clf = Trainer.classifier(schema, settings.categoricalMode(), settings.xgboost(), extra, true);
     long t0 = System.nanoTime();
-    XGBoostClassificationModel model = Trainer.fit(clf, train, holdout);
+    XGBoostClassificationModel model = Trainer.fit(clf, train, stopping);
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
     int rounds = (int) model.nativeBooster().getNumBoostedRound();
     int bestIteration = bestIteration(model, rounds);
+    long sampledTrainRows = samplingRate < 1 ? train.count() : trainRows;
 
-    spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate);
-    Dataset<Row> scored = Scoring.predict(model, holdout, "_score");
-    BinaryMetrics metrics = BinaryMetrics.compute(scored, schema.label(), "_score");
+    spark.sparkContext().setJobDescription("retrain " + date + ": fit " + calibrationMethod + " calibration on "
+        + holdoutDate + " (tuning half)");
+    Calibration calibration = Calibration.fit(calibrationMethod, samplingRate,
+        Scoring.predictRaw(model, Features.assemble(tuneEvents, schema, encoding), "_raw"), schema.label(), "_raw");
+
+    spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate + " (evaluation half)");
+    Dataset<Row> evaluated = Scoring.predict(model, calibration, Features.assemble(evalEvents, schema, encoding),
+        "_score").select(col(schema.label()), col("_score")).persist(StorageLevel.MEMORY_AND_DISK());
+    BinaryMetrics metrics;
+    try {
+      metrics = BinaryMetrics.compute(evaluated, schema.label(), "_score");
+    } finally {
+      evaluated.unpersist();
+    }
 
     long version = store.nextVersion();
     String artifacts = store.saveArtifacts(version, model, encoding);
     Map<String, String> params = new TreeMap<>(settings.xgboost().params());
+    extra.forEach((k, v) -> params.put(k, String.valueOf(v)));
     params.put("num_workers", String.valueOf(settings.xgboost().numWorkers()));
     params.put("num_round", String.valueOf(settings.xgboost().numRound()));
     params.put("early_stopping_rounds", String.valueOf(settings.xgboost().earlyStoppingRounds()));
     params.put("categorical_mode", settings.categoricalMode());
     params.put("max_categories", String.valueOf(settings.maxCategories()));
     params.put("min_category_count", String.valueOf(settings.minCategoryCount()));
+    if (settings.categoricalMode().equals("target")) {
+      params.put("target_smoothing", String.valueOf(settings.targetSmoothing()));
+      params.put("target_folds", String.valueOf(settings.targetFolds()));
+    }
+    params.put("tune_share", String.valueOf(settings.tuneShare()));
+    String reportPath = artifacts + "/report/index.html";
     ModelRecord record = new ModelRecord(version, Instant.now(), trainStart, trainEnd, holdoutDate,
         eventsVersion, schema.features(), Arrays.asList(Features.types(schema, settings.categoricalMode())),
         schema.categorical(), params, rounds,
-        bestIteration, trainRows, holdoutRows, metrics.positives(), metrics.auc(), metrics.logLoss(),
+        bestIteration, trainRows, metrics.rows(), metrics.positives(), metrics.auc(), metrics.logLoss(),
         metrics.meanScore(), metrics.rate(), artifacts, BuildInfo.nightscoreVersion(),
-        BuildInfo.xgboostVersion(), settings.rendered());
+        BuildInfo.xgboostVersion(), settings.rendered(), options.recipe().name().toLowerCase(Locale.ROOT),
+        calibration, Trainer.trainCurve(model), Trainer.tuneCurve(model),
+        Trainer.featureGain(model, schema.features()), reportPath);
     store.register(record);
-    LOG.info("retrain {}: model v{} on events v{} ({} train rows {}..{}, {} holdout rows {}), {} rounds "
-            + "(best {}) in {}s; holdout AUC {} log loss {} mean score {} vs rate {}", date, version,
-        eventsVersion, trainRows, trainStart, trainEnd, holdoutRows, holdoutDate, rounds, bestIteration,
-        String.format("%.1f", trainSeconds), metrics.auc(), metrics.logLoss(), metrics.meanScore(), metrics.rate());
-    return new Result(version, eventsVersion, trainStart, trainEnd, holdoutDate, trainRows, holdoutRows,
-        rounds, bestIteration, metrics, trainSeconds, artifacts);
+    MetricsTable.write(warehouse, List.of(new MetricsTable.Entry(version, "holdout", holdoutDate, "model", metrics)));
+    ModelReport.write(spark, warehouse, record);
+    LOG.info("retrain {}: model v{} on events v{} ({} train rows {}..{}, {} after sampling, holdout {}), {} rounds "
+            + "(best {}) in {}s; calibration {}; evaluation half AUC {} log loss {} NE {} calibration ratio {}",
+        date, version, eventsVersion, trainRows, trainStart, trainEnd, sampledTrainRows, holdoutDate, rounds,
+        bestIteration, String.format("%.1f", trainSeconds), calibration, metrics.auc(), metrics.logLoss(),
+        metrics.normalizedEntropy(), metrics.calibrationRatio());
+    return new Result(version, eventsVersion, trainStart, trainEnd, holdoutDate, trainRows, sampledTrainRows,
+        holdoutRows, rounds, bestIteration, calibration, metrics, trainSeconds, artifacts, reportPath);
   }
 }

@@ -3,8 +3,11 @@ package io.nightscore.jobs.retrain;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.XGBoostSettings;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import org.apache.spark.sql.Dataset;
@@ -17,7 +20,17 @@ public final class Trainer {
   /** The estimator for a schema: one float per feature in an array column, categoricals as the mode says. */
   public static XGBoostClassifier classifier(EventSchema schema, String categoricalMode, XGBoostSettings xgb,
       boolean earlyStopping) {
+    return classifier(schema, categoricalMode, xgb, Map.of(), earlyStopping);
+  }
+
+  /**
+   * As above, with parameters a recipe sets on top of the settings (the predecessor recipe's
+   * scale_pos_weight, which settings refuse).
+   */
+  public static XGBoostClassifier classifier(EventSchema schema, String categoricalMode, XGBoostSettings xgb,
+      Map<String, Object> extra, boolean earlyStopping) {
     Map<String, Object> params = new HashMap<>(xgb.params());
+    params.putAll(extra);
     XGBoostClassifier clf = new XGBoostClassifier(
         scala.collection.JavaConverters.mapAsScalaMap(params).toMap(scala.Predef.$conforms()));
     for (String name : xgb.params().keySet()) {
@@ -47,6 +60,46 @@ public final class Trainer {
     String camel = com.google.common.base.CaseFormat.LOWER_UNDERSCORE
         .to(com.google.common.base.CaseFormat.LOWER_CAMEL, name);
     return clf.hasParam(name) || clf.hasParam(camel);
+  }
+
+  /** Training log loss per round (empty if the library kept no history). */
+  public static List<Double> trainCurve(XGBoostClassificationModel model) {
+    if (model.summary().isEmpty()) {
+      return List.of();
+    }
+    return toList(model.summary().get().trainObjectiveHistory(), rounds(model));
+  }
+
+  /** Log loss per round on the early-stopping rows (empty without early stopping). */
+  public static List<Double> tuneCurve(XGBoostClassificationModel model) {
+    if (model.summary().isEmpty() || model.summary().get().validationObjectiveHistory().isEmpty()) {
+      return List.of();
+    }
+    return toList(model.summary().get().validationObjectiveHistory().head()._2(), rounds(model));
+  }
+
+  private static int rounds(XGBoostClassificationModel model) {
+    return (int) model.nativeBooster().getNumBoostedRound();
+  }
+
+  /** The history arrays are sized for num_round; rounds early stopping skipped are zeros, not losses. */
+  private static List<Double> toList(float[] values, int rounds) {
+    List<Double> out = new ArrayList<>(rounds);
+    for (int i = 0; i < Math.min(rounds, values.length); i++) {
+      out.add((double) values[i]);
+    }
+    return out;
+  }
+
+  /** Total gain of the splits on each feature (features never split on are absent). */
+  public static Map<String, Double> featureGain(XGBoostClassificationModel model, List<String> features) {
+    try {
+      Map<String, Double> gain = new TreeMap<>(model.nativeBooster().booster()
+          .getScore(features.toArray(new String[0]), "total_gain"));
+      return gain;
+    } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
+      throw new IllegalStateException("cannot read feature importance from the booster", e);
+    }
   }
 
   /** Fits on the training rows, evaluating (and early-stopping) on the holdout rows. */

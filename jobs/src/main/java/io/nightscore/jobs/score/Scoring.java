@@ -3,6 +3,7 @@ package io.nightscore.jobs.score;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import io.nightscore.common.Calibration;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.ModelStore;
@@ -17,8 +18,8 @@ import org.apache.spark.sql.Row;
 public final class Scoring {
   private Scoring() {}
 
-  /** Adds {@code scoreCol} = P(label = 1) for rows whose feature columns are already assembled. */
-  public static Dataset<Row> predict(XGBoostClassificationModel model, Dataset<Row> assembled, String scoreCol) {
+  /** Adds {@code scoreCol} = the booster's own P(label = 1), before any calibration, for assembled rows. */
+  public static Dataset<Row> predictRaw(XGBoostClassificationModel model, Dataset<Row> assembled, String scoreCol) {
     XGBoostClassificationModel m = model.copy(new org.apache.spark.ml.param.ParamMap());
     m.setProbabilityCol("_probability").setRawPredictionCol("").setPredictionCol("");
     Dataset<Row> out = m.transform(assembled);
@@ -26,11 +27,17 @@ public final class Scoring {
         .getItem(1)).drop("_probability");
   }
 
+  /** Adds {@code scoreCol} = the published probability: the booster's, corrected and calibrated. */
+  public static Dataset<Row> predict(XGBoostClassificationModel model, Calibration calibration,
+      Dataset<Row> assembled, String scoreCol) {
+    return predictRaw(model, assembled, "_raw").withColumn(scoreCol, calibration.apply(col("_raw"))).drop("_raw");
+  }
+
   /** The {@code scores} rows of one day: id, dt, score, model_version, scored_at. */
   public static Dataset<Row> scoreDay(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
       LocalDate date, Timestamp scoredAt) {
     Dataset<Row> assembled = Features.assemble(events, schema, loaded.encoding());
-    return predict(loaded.model(), assembled, "score").select(
+    return predict(loaded.model(), loaded.record().calibration(), assembled, "score").select(
         col(schema.id()),
         lit(java.sql.Date.valueOf(date)).as("dt"),
         col("score"),
