@@ -24,7 +24,7 @@ class ConfigLoaderTest {
   void defaultsCarryTheContractKeys() {
     Settings s = Settings.defaults(Map.of());
     assertEquals("nightscore", s.database());
-    assertEquals(7, s.windowDays(), "window-days default");
+    assertEquals(8, s.windowDays(), "window-days default: a full week of training days plus the holdout");
     assertEquals("cpu", s.xgboost().device());
     assertEquals("event_id", s.schema().id());
     assertEquals(56, s.schema().features().size(), "default schema has ~56 features");
@@ -101,5 +101,21 @@ class ConfigLoaderTest {
         .hasMessageContaining("twice");
     assertThatThrownBy(() -> Settings.defaults(Map.of("nightscore.schema.id", "dt")))
         .hasMessageContaining("reserves");
+  }
+
+  @Test
+  void qualitySettingsAreValidatedWithTheKeyAndTheExpectation() {
+    Settings s = Settings.defaults(Map.of());
+    assertEquals("target", s.categoricalMode());
+    assertEquals("platt", s.calibration());
+    assertEquals(1.0, s.negativeSamplingRate());
+    assertThatThrownBy(() -> Settings.defaults(Map.of("nightscore.retrain.calibration", "beta")))
+        .hasMessageContaining("nightscore.retrain.calibration must be one of [platt, isotonic, none], got 'beta'");
+    assertThatThrownBy(() -> Settings.defaults(Map.of("nightscore.retrain.negative-sampling-rate", "0")))
+        .hasMessageContaining("negative-sampling-rate must be in (0, 1]");
+    assertThatThrownBy(() -> Settings.defaults(Map.of("nightscore.retrain.tune-share", "1")))
+        .hasMessageContaining("tune-share must be in (0, 1)");
+    assertThatThrownBy(() -> Settings.defaults(Map.of("nightscore.features.categorical-mode", "onehot")))
+        .hasMessageContaining("'target', 'ordinal' or 'native', got 'onehot'");
   }
 }

@@ -242,7 +242,8 @@ public final class Main implements Callable<Integer> {
     String world;
     @Option(names = "--recipe", defaultValue = "default", description = "default or predecessor") String recipe;
     @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D") String startDate;
-    @Option(names = "--days", defaultValue = "8", paramLabel = "N") int days;
+    @Option(names = "--days", paramLabel = "N", description = "Days to generate (default: window-days + 1)")
+    Integer days;
     @Option(names = "--rows-per-day", defaultValue = "100000", paramLabel = "R") long rowsPerDay;
     @Option(names = "--base-rate", defaultValue = "0.012") double baseRate;
     @Option(names = "--seed", defaultValue = "42") long seed;
@@ -259,7 +260,8 @@ public final class Main implements Callable<Integer> {
       RetrainJob.Recipe rc = parseEnum(RetrainJob.Recipe.class, recipe, "--recipe");
       String home = System.getenv().getOrDefault("NIGHTSCORE_HOME", ".");
       main.withSession("evaluate", (spark, settings) -> EvaluateJob.run(spark, settings,
-          new EvaluateJob.Options(start, days, rowsPerDay, seed, world, baseRate, rc, peer ? python : null,
+          new EvaluateJob.Options(start, days == null ? settings.windowDays() + 1 : days, rowsPerDay, seed, world,
+              baseRate, rc, peer ? python : null,
               home + "/bin/peer_xgboost.py", reuse), main.out));
       return 0;
     }
@@ -305,7 +307,8 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "demo", description = "Generate 8 days, ingest them, retrain for the last day, score it and summarise with SQL.")
+  @Command(name = "demo", description = "Generate window-days + 1 days, ingest them, retrain for the last day, score "
+      + "it, judge it against the true probabilities and summarise with SQL.")
   static final class Demo implements Callable<Integer> {
     @ParentCommand Main main;
     @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D") String startDate;
@@ -316,7 +319,8 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
       main.withSession("demo", (spark, settings) -> {
-        DemoJob.run(spark, settings, new DemoJob.Options(start, 8, rowsPerDay, seed), main.out);
+        DemoJob.run(spark, settings, new DemoJob.Options(start, settings.windowDays() + 1, rowsPerDay, seed),
+            main.out);
         return null;
       });
       return 0;

@@ -74,6 +74,8 @@ public final class CriteoWorld extends World {
     Map<String, Column> cols = new LinkedHashMap<>();
     Column user = n(1);
     Column engagement = n(2);
+    // Event hour (for the timestamp only: the Criteo-like contract has no time features).
+    cols.put("_hour", pmod(floor(lit(13).plus(n(3).multiply(5))), lit(24)));
     List<Column> ints = new ArrayList<>();
     for (int i = 0; i < 13; i++) {
       // Counts: log-normal around a per-feature level; half of them track engagement or the user.

@@ -112,6 +112,7 @@ public final class EventWorld extends World {
     Column hour = pmod(floor(lit(14).plus(n(2).multiply(4.5))), lit(24));
     Column dow = pmod(col("_day").plus(3), lit(7)); // 1970-01-01 was a Thursday: 0 = Monday
     cols.put("hour_of_day", hour);
+    cols.put("_hour", hour);
     cols.put("day_of_week", dow);
 
     Column imp7 = round(exp(lit(2.5).plus(activity)));

@@ -65,8 +65,9 @@ public abstract class World {
   abstract String infinityDirtyColumn();
 
   /**
-   * Every observed feature and {@code _logit} (the true log-odds minus the intercept) for rows that carry
-   * {@code _day} (days since epoch) and {@code _rid} (row number within the day).
+   * Every observed feature, {@code _hour} (the event's hour of day) and {@code _logit} (the true log-odds
+   * minus the intercept) for rows that carry {@code _day} (days since epoch) and {@code _rid} (row number
+   * within the day).
    */
   abstract Dataset<Row> latent(Dataset<Row> rows);
 
@@ -135,7 +136,7 @@ public abstract class World {
     Column label = when(u(500).lt(p), lit("1")).otherwise(lit("0"));
     Column date = date_format(timestamp_seconds(col("_day").multiply(86400L)), "yyyyMMdd");
     Column id = concat(date, lpad(col("_rid").cast("string"), 9, "0"));
-    Column second = col("_day").multiply(86400L).plus(col("hour_of_day").multiply(3600))
+    Column second = col("_day").multiply(86400L).plus(col("_hour").multiply(3600))
         .plus(floor(u(501).multiply(3600)));
     Column time = date_format(timestamp_seconds(second), "yyyy-MM-dd HH:mm:ss");
 

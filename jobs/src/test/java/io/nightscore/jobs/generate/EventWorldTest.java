@@ -64,4 +64,25 @@ class EventWorldTest extends SparkTestBase {
     double missing = raw.selectExpr("avg(CASE WHEN app_bundle IS NULL THEN 1D ELSE 0D END)").head().getDouble(0);
     assertThat(missing).as("missing values exist").isBetween(0.3, 0.5);
   }
+
+  @Test
+  void theCriteoWorldWritesItsOwnContractAtItsBaseRate() {
+    GenerateJob.Result r = GenerateJob.run(spark, new GenerateJob.Options(LocalDate.of(2026, 11, 2), 1, 20000, 5,
+        scratch.resolve("criteo").toString(), "csv", 0.03, 0.01, "criteo"));
+    Dataset<Row> raw = spark.read().option("header", "true").csv(r.eventsPath());
+    CriteoWorld world = new CriteoWorld(5);
+    List<String> expected = new java.util.ArrayList<>(List.of("event_id", "event_time", "converted"));
+    expected.addAll(world.numeric());
+    expected.addAll(world.categorical());
+    expected.add("dt");
+    assertEquals(expected, List.of(raw.columns()), "13 counts and 26 hashed categoricals (and the dt partition)");
+    assertEquals(world.categorical(), io.nightscore.common.Settings.from(io.nightscore.common.ConfigLoader.load(
+        new java.io.File("../conf/criteo.conf"), java.util.Map.of())).schema().categorical(),
+        "conf/criteo.conf names the world's columns");
+    double truth = spark.read().parquet(r.truthPath()).selectExpr("avg(p_true)").head().getDouble(0);
+    assertThat(truth).as("mean true probability ~ --base-rate").isBetween(0.027, 0.033);
+    assertThat(raw.selectExpr("min(length(C3)) = 8 AND max(length(C3)) = 8").head().getBoolean(0))
+        .as("categoricals are 8-digit hashes").isTrue();
+    assertThat(raw.selectExpr("count(DISTINCT C3)").head().getLong(0)).as("high cardinality").isGreaterThan(5000);
+  }
 }
