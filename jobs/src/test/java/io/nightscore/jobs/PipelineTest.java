@@ -257,4 +257,14 @@ class PipelineTest extends SparkTestBase {
     assertThat(predecessor).as("scale_pos_weight inflates every probability").isGreaterThan(5.0);
     assertEquals(2, run("retrain", "--date", DAYS[3], "--recipe", "magic").code());
   }
+
+  @Test
+  @Order(14)
+  void nativeCategoricalModeTrainsAndReportsImportance() {
+    Run r = run("--conf", "nightscore.features.categorical-mode=native", "retrain", "--date", DAYS[3]);
+    assertEquals(0, r.code(), r.err());
+    Row m = spark.sql("SELECT feature_types, feature_gain FROM nightscore.models WHERE version = 3").head();
+    assertThat(m.<scala.collection.Seq<String>>getAs(0).contains("c")).as("categoricals typed 'c'").isTrue();
+    assertThat(m.<scala.collection.Map<String, Double>>getAs(1).size()).isGreaterThan(3);
+  }
 }

@@ -1,6 +1,5 @@
 package io.nightscore.jobs.generate;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.exp;
 import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.hex;
@@ -103,14 +102,6 @@ public final class CriteoWorld extends World {
         .plus(when(ints.get(6).gt(10), lit(0.4)).otherwise(lit(0.0)))
         .minus(log1p(ints.get(9)).multiply(0.1))
         .plus(pair);
-    for (Column e : effects) {
-      logit = logit.plus(e);
-    }
-    cols.put("_logit", logit);
-    Dataset<Row> out = rows;
-    for (Map.Entry<String, Column> e : cols.entrySet()) {
-      out = out.withColumn(e.getKey(), e.getValue());
-    }
-    return out.withColumn("_logit", col("_logit"));
+    return withLatent(rows, cols, logit, effects);
   }
 }

@@ -205,15 +205,7 @@ public final class EventWorld extends World {
         .plus(log(bidRatio).multiply(0.15))
         .minus(log1p(creativeAge.divide(10)).multiply(0.1))
         .minus(adsOnPage.minus(1).multiply(0.05));
-    for (Column e : effects) {
-      logit = logit.plus(e);
-    }
-    cols.put("_logit", logit);
-
-    Dataset<Row> out = rows;
-    for (Map.Entry<String, Column> e : cols.entrySet()) {
-      out = out.withColumn(e.getKey(), e.getValue());
-    }
+    Dataset<Row> out = withLatent(rows, cols, logit, effects);
     for (int j = 0; j < CATEGORICAL.size(); j++) {
       Categorical c = CATEGORICAL.get(j);
       Column value = concat(lit(c.prefix() + "_"), catRank.get(c.name()).cast("string"));

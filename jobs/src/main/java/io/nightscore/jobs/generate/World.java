@@ -71,6 +71,19 @@ public abstract class World {
    */
   abstract Dataset<Row> latent(Dataset<Row> rows);
 
+  /** The rows with every column of {@code cols} added, in order, and {@code _logit} = base + Σ effects. */
+  static Dataset<Row> withLatent(Dataset<Row> rows, Map<String, Column> cols, Column base, List<Column> effects) {
+    Column logit = base;
+    for (Column e : effects) {
+      logit = logit.plus(e);
+    }
+    Dataset<Row> out = rows;
+    for (Map.Entry<String, Column> e : cols.entrySet()) {
+      out = out.withColumn(e.getKey(), e.getValue());
+    }
+    return out.withColumn("_logit", logit);
+  }
+
   /** Uniform in (0, 1) from stream k of this row. */
   Column u(int k) {
     Column h = xxhash64(lit(seed), col("_day"), col("_rid"), lit(k));

@@ -91,15 +91,28 @@ public final class Trainer {
     return out;
   }
 
-  /** Total gain of the splits on each feature (features never split on are absent). */
+  /**
+   * Total gain of the splits on each feature (features never split on are absent). Read from the
+   * booster's own dump (feature names are the booster's, or f<i>) rather than through a feature map:
+   * XGBoost 3.4 refuses to dump with a map that marks a feature categorical when a tree splits it
+   * numerically, which native categorical mode produces.
+   */
   public static Map<String, Double> featureGain(XGBoostClassificationModel model, List<String> features) {
+    Map<String, Double> raw;
     try {
-      Map<String, Double> gain = new TreeMap<>(model.nativeBooster().booster()
-          .getScore(features.toArray(new String[0]), "total_gain"));
-      return gain;
+      raw = model.nativeBooster().booster().getScore("", "total_gain");
     } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
       throw new IllegalStateException("cannot read feature importance from the booster", e);
     }
+    Map<String, Double> gain = new TreeMap<>();
+    raw.forEach((k, v) -> {
+      String name = k;
+      if (!features.contains(k) && k.matches("f\\d+") && Integer.parseInt(k.substring(1)) < features.size()) {
+        name = features.get(Integer.parseInt(k.substring(1)));
+      }
+      gain.merge(name, v, Double::sum);
+    });
+    return gain;
   }
 
   /** Fits on the training rows, evaluating (and early-stopping) on the holdout rows. */
