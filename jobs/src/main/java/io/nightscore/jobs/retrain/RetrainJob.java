@@ -99,8 +99,13 @@ public final class RetrainJob {
 
     spark.sparkContext().setJobDescription("retrain " + date + ": count the window");
     Map<LocalDate, Long> perDay = new TreeMap<>();
-    for (Row r : window.groupBy("dt").agg(count(lit(1))).collectAsList()) {
-      perDay.put(r.getDate(0).toLocalDate(), r.getLong(1));
+    long trainPositives = 0;
+    for (Row r : window.groupBy("dt").agg(count(lit(1)), sum(col(schema.label()).cast("long"))).collectAsList()) {
+      LocalDate d = r.getDate(0).toLocalDate();
+      perDay.put(d, r.getLong(1));
+      if (!d.equals(holdoutDate) && !r.isNullAt(2)) {
+        trainPositives += r.getLong(2);
+      }
     }
     long holdoutRows = perDay.getOrDefault(holdoutDate, 0L);
     long trainRows = perDay.entrySet().stream().filter(e -> !e.getKey().equals(holdoutDate))
@@ -149,10 +154,7 @@ public final class RetrainJob {
 
     Map<String, Object> extra = new TreeMap<>();
     if (predecessor) {
-      spark.sparkContext().setJobDescription("retrain " + date + ": count positives (predecessor recipe)");
-      Row counts = trainEvents.agg(count(lit(1)), sum(col(schema.label()).cast("long"))).head();
-      long positives = counts.isNullAt(1) ? 0 : counts.getLong(1);
-      extra.put("scale_pos_weight", (double) (counts.getLong(0) - positives) / Math.max(1, positives));
+      extra.put("scale_pos_weight", (double) (trainRows - trainPositives) / Math.max(1, trainPositives));
     }
 
     spark.sparkContext().setJobDescription("retrain " + date + ": train XGBoost");
