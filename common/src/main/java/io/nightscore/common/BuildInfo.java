@@ -27,6 +27,18 @@ public final class BuildInfo {
     return PROPS.getProperty("nightscore.version", "unknown");
   }
 
+  /**
+   * The commit the code was built from, with "+dirty" when the working tree had uncommitted changes, or
+   * "unknown" when it was built without git.
+   */
+  public static String codeVersion() {
+    String commit = PROPS.getProperty("git.commit", "");
+    if (commit.isEmpty() || commit.startsWith("${")) {
+      return "unknown";
+    }
+    return "true".equals(PROPS.getProperty("git.dirty")) ? commit + "+dirty" : commit;
+  }
+
   public static String xgboostVersion() {
     return PROPS.getProperty("xgboost.version", "unknown");
   }

@@ -16,7 +16,10 @@ import org.apache.spark.sql.types.StructType;
 /**
  * One row of the {@code models} table: what was trained, on which data (window, events table version),
  * with which parameters and recipe, how it is calibrated, how it did on the holdout day's evaluation
- * half, how training went (log loss per round), and where its artifacts and report are.
+ * half, how training went (log loss per round), where its artifacts and report are, and the fingerprints
+ * that make it reproducible and checkable: code commit, SHA-256 of the resolved config, of the feature
+ * schema and of every artifact file. Rows are written once and never updated (versions are immutable);
+ * a version's status comes from {@link ModelRegistry}.
  */
 public record ModelRecord(
     long version,
@@ -47,7 +50,11 @@ public record ModelRecord(
     List<Double> trainCurve,
     List<Double> tuneCurve,
     Map<String, Double> featureGain,
-    String reportPath) {
+    String reportPath,
+    String codeVersion,
+    String configSha256,
+    String schemaSha256,
+    Map<String, String> artifactSha256) {
 
   public static final StructType SCHEMA = new StructType()
       .add("version", DataTypes.LongType, false)
@@ -80,7 +87,16 @@ public record ModelRecord(
       .add("train_curve", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
       .add("tune_curve", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
       .add("feature_gain", DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType, false), false)
-      .add("report_path", DataTypes.StringType, false);
+      .add("report_path", DataTypes.StringType, false)
+      .add("code_version", DataTypes.StringType, false)
+      .add("config_sha256", DataTypes.StringType, false)
+      .add("schema_sha256", DataTypes.StringType, false)
+      .add("artifact_sha256", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType, false), false);
+
+  /** The categorical-mode parameter the model was trained with (how score must encode categoricals). */
+  public String categoricalMode() {
+    return params.getOrDefault("categorical_mode", "ordinal");
+  }
 
   public Row toRow() {
     return RowFactory.create(version, Timestamp.from(createdAt), Date.valueOf(trainStart),
@@ -95,7 +111,8 @@ public record ModelRecord(
         scala.collection.JavaConverters.asScalaBuffer(calibration.paramList()).toSeq(),
         scala.collection.JavaConverters.asScalaBuffer(trainCurve).toSeq(),
         scala.collection.JavaConverters.asScalaBuffer(tuneCurve).toSeq(),
-        scala.collection.JavaConverters.mapAsScalaMap(featureGain), reportPath);
+        scala.collection.JavaConverters.mapAsScalaMap(featureGain), reportPath, codeVersion, configSha256,
+        schemaSha256, scala.collection.JavaConverters.mapAsScalaMap(artifactSha256));
   }
 
   public static ModelRecord fromRow(Row r) {
@@ -129,6 +146,10 @@ public record ModelRecord(
         new ArrayList<>(r.<Double>getList(r.fieldIndex("train_curve"))),
         new ArrayList<>(r.<Double>getList(r.fieldIndex("tune_curve"))),
         new TreeMap<>(r.<String, Double>getJavaMap(r.fieldIndex("feature_gain"))),
-        r.getString(r.fieldIndex("report_path")));
+        r.getString(r.fieldIndex("report_path")),
+        r.getString(r.fieldIndex("code_version")),
+        r.getString(r.fieldIndex("config_sha256")),
+        r.getString(r.fieldIndex("schema_sha256")),
+        new TreeMap<>(r.<String, String>getJavaMap(r.fieldIndex("artifact_sha256"))));
   }
 }

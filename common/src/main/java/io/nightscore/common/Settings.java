@@ -30,8 +30,14 @@ public final class Settings implements Serializable {
   private final double tuneShare;
   private final long retrainSeed;
   private final XGBoostSettings xgboost;
+  private final GateSettings gate;
+  private final boolean shadowScoring;
   private final Map<String, String> sparkConf;
   private final String rendered;
+
+  /** Keys whose values never reach the registry's copy of the config (credentials in spark.hadoop.* etc.). */
+  private static final java.util.regex.Pattern SECRET =
+      java.util.regex.Pattern.compile("(?i)(secret|password|passwd|token|credential|access\\.?key|private)");
 
   private Settings(Config c) {
     String root = ConfigLoader.ROOT + ".";
@@ -75,14 +81,21 @@ public final class Settings implements Serializable {
     check(tuneShare > 0 && tuneShare < 1, "nightscore.retrain.tune-share must be in (0, 1), got %s", tuneShare);
     this.retrainSeed = c.getLong(root + "retrain.seed");
     this.xgboost = XGBoostSettings.fromConfig(c.getConfig(root + "xgboost"));
+    this.gate = GateSettings.fromConfig(c.getConfig(root + "gate"));
+    this.shadowScoring = c.getBoolean(root + "score.shadow");
     Map<String, String> spark = new TreeMap<>();
     for (Map.Entry<String, ConfigValue> e : c.getObject(root + "spark").entrySet()) {
       spark.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
     }
     spark.put("spark.sql.session.timeZone", timezone);
     this.sparkConf = Collections.unmodifiableMap(spark);
-    this.rendered = c.getConfig(ConfigLoader.ROOT).root()
-        .render(ConfigRenderOptions.concise().setFormatted(true));
+    Config shown = c.getConfig(ConfigLoader.ROOT);
+    for (Map.Entry<String, ConfigValue> e : shown.entrySet()) {
+      if (SECRET.matcher(e.getKey()).find()) {
+        shown = shown.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef("<redacted>"));
+      }
+    }
+    this.rendered = shown.root().render(ConfigRenderOptions.concise().setFormatted(true));
   }
 
   /** Validates and wraps an already layered config (see {@link ConfigLoader}). */
@@ -177,11 +190,20 @@ public final class Settings implements Serializable {
   }
 
   /** Spark settings this run needs; applied only where spark-submit left them unset. */
+  public GateSettings gate() {
+    return gate;
+  }
+
+  /** Whether score also writes the newest challenger's scores to scores_shadow. */
+  public boolean shadowScoring() {
+    return shadowScoring;
+  }
+
   public Map<String, String> sparkConf() {
     return sparkConf;
   }
 
-  /** The resolved nightscore.* configuration as HOCON/JSON, for logs and model lineage. */
+  /** The resolved nightscore config as HOCON text, credentials redacted: what a model records it ran with. */
   public String rendered() {
     return rendered;
   }

@@ -10,8 +10,14 @@ public enum Table {
   QUARANTINE,
   /** One probability per event and day with the model version that produced it, partitioned by {@code dt}. */
   SCORES,
-  /** One row per trained model: version, parameters, holdout metrics, lineage and artifact path. */
+  /** Scores of the newest challenger on the same days as {@code scores} (shadow scoring), partitioned by {@code dt}. */
+  SCORES_SHADOW,
+  /** The registry: one immutable row per model version with parameters, metrics, lineage and artifact hashes. */
   MODELS,
+  /** Every promotion decision (gate, manual promote, rollback) with its reasons, numbers, actor and note. */
+  MODEL_DECISIONS,
+  /** Named pointers to model versions; the {@code champion} row moves by one conditional commit. */
+  MODEL_ALIASES,
   /** Quality of a model version on one dataset (holdout evaluation half, a scored day), by scorer. */
   MODEL_METRICS;
 

@@ -55,9 +55,12 @@ public final class Warehouse {
     return database + "." + table.sqlName();
   }
 
-  /** Where the artifacts of one model version live. */
-  public String modelPath(long version) {
-    return root + "/models/v" + version;
+  /**
+   * Where the artifacts of one training run live. Runs, not versions, name the folder: two retrains racing
+   * for the same next version must never write into each other's files. A run id is a UUID.
+   */
+  public String modelPath(String runId) {
+    return root + "/models/run-" + java.util.UUID.fromString(runId);
   }
 
   public boolean exists(Table table) {

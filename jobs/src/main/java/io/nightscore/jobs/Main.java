@@ -9,6 +9,7 @@ import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.evaluate.EvaluateJob;
 import io.nightscore.jobs.generate.GenerateJob;
 import io.nightscore.jobs.ingest.IngestJob;
+import io.nightscore.jobs.registry.ModelsJob;
 import io.nightscore.jobs.report.ModelReport;
 import io.nightscore.jobs.retrain.RetrainJob;
 import io.nightscore.jobs.score.ScoreJob;
@@ -38,7 +39,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
     subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Report.class,
-        Main.Evaluate.class, Main.Sql.class,
+        Main.Evaluate.class, Main.Sql.class, Main.Models.class,
         Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -199,13 +200,17 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--recipe", defaultValue = "default",
         description = "default, or predecessor (scale_pos_weight = negatives/positives, no calibration; for contrast)")
     String recipe;
+    @Option(names = "--events-version", paramLabel = "V",
+        description = "Read the events table at this Delta version (default: the newest); same version + same "
+            + "config = same model")
+    Long eventsVersion;
 
     @Override
     public Integer call() {
       LocalDate d = date(date);
       RetrainJob.Recipe rc = parseEnum(RetrainJob.Recipe.class, recipe, "--recipe");
       RetrainJob.Result r = main.withSession("retrain",
-          (spark, settings) -> RetrainJob.run(spark, settings, new RetrainJob.Options(d, rc)));
+          (spark, settings) -> RetrainJob.run(spark, settings, new RetrainJob.Options(d, rc, eventsVersion)));
       main.out.printf(Locale.ROOT,
           "retrain %s: model_version=%d events_version=%d train=%s..%s train_rows=%d sampled_train_rows=%d holdout=%s "
               + "holdout_rows=%d rounds=%d best_iteration=%d calibration=\"%s\" eval_rows=%d auc=%.4f pr_auc=%.4f "
@@ -214,6 +219,8 @@ public final class Main implements Callable<Integer> {
           r.holdoutDate(), r.holdoutRows(), r.rounds(), r.bestIteration(), r.calibration(), r.holdout().rows(),
           r.holdout().auc(), r.holdout().prAuc(), r.holdout().logLoss(), r.holdout().normalizedEntropy(),
           r.holdout().calibrationRatio(), r.holdout().ece(), r.trainSeconds(), r.reportPath());
+      // Promoted or not, retrain succeeded: the decision is printed and recorded, and the exit code is 0.
+      main.out.println("retrain " + d + ": gate " + ModelsJob.describe(r.decision()));
       return 0;
     }
   }
@@ -267,19 +274,107 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "score", description = "Score the events of --date into the scores table (replaces that day).")
+  @Command(name = "score", description = "Score the events of --date into the scores table (replaces that day) with "
+      + "the champion model.")
   static final class Score implements Callable<Integer> {
     @ParentCommand Main main;
     @Option(names = "--date", required = true, paramLabel = "D") String date;
+    @Option(names = "--model-version", paramLabel = "V",
+        description = "Score with this registered version instead of the champion (e.g. an archived one for an old day)")
+    Long modelVersion;
+    @Option(names = "--shadow", description = "Also score with the newest challenger into scores_shadow")
+    boolean shadow;
 
     @Override
     public Integer call() {
       LocalDate d = date(date);
       ScoreJob.Result r = main.withSession("score",
-          (spark, settings) -> ScoreJob.run(spark, settings, new ScoreJob.Options(d)));
-      main.out.printf(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d seconds=%.1f%n",
-          r.date(), r.rowsScored(), r.modelVersion(), r.eventsVersion(), r.scoresVersion(), r.seconds());
+          (spark, settings) -> ScoreJob.run(spark, settings, new ScoreJob.Options(d, modelVersion, shadow)));
+      main.out.printf(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d seconds=%.1f"
+              + "%s%n", r.date(), r.rowsScored(), r.modelVersion(), r.eventsVersion(), r.scoresVersion(), r.seconds(),
+          r.shadowVersion() == null ? "" : " shadow_version=" + r.shadowVersion() + " shadow_rows=" + r.shadowRows());
       return 0;
+    }
+  }
+
+  @Command(name = "models", description = "The model registry: list, show, promote, rollback, explain.",
+      subcommands = {Models.ListVersions.class, Models.Show.class, Models.Promote.class, Models.Rollback.class,
+          Models.Explain.class})
+  static final class Models implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @Override
+    public Integer call() {
+      new CommandLine(this).usage(main.out);
+      return 2;
+    }
+
+    <T> T run(String command, java.util.function.Function<Warehouse, T> body) {
+      return main.withSession("models " + command, (spark, settings) -> body.apply(new Warehouse(spark, settings)));
+    }
+
+    @Command(name = "list", description = "Every version with its status (champion, challenger, rejected, archived).")
+    static final class ListVersions implements Callable<Integer> {
+      @ParentCommand Models models;
+
+      @Override
+      public Integer call() {
+        models.run("list", w -> ModelsJob.list(w, models.main.out));
+        return 0;
+      }
+    }
+
+    @Command(name = "show", description = "Lineage, fingerprints, metrics and decisions of one version.")
+    static final class Show implements Callable<Integer> {
+      @ParentCommand Models models;
+      @Parameters(paramLabel = "V") long version;
+      @Option(names = "--config", description = "Also print the resolved config the version was trained with")
+      boolean config;
+
+      @Override
+      public Integer call() {
+        models.run("show", w -> ModelsJob.show(w, version, config, models.main.out));
+        return 0;
+      }
+    }
+
+    @Command(name = "promote", description = "Make version V the champion (bypasses the gate; recorded with --reason).")
+    static final class Promote implements Callable<Integer> {
+      @ParentCommand Models models;
+      @Parameters(paramLabel = "V") long version;
+      @Option(names = "--reason", required = true, paramLabel = "TEXT") String reason;
+
+      @Override
+      public Integer call() {
+        models.run("promote", w -> ModelsJob.promote(w, version, reason, models.main.out));
+        return 0;
+      }
+    }
+
+    @Command(name = "rollback", description = "Put the previous champion back (recorded with --reason).")
+    static final class Rollback implements Callable<Integer> {
+      @ParentCommand Models models;
+      @Option(names = "--reason", required = true, paramLabel = "TEXT") String reason;
+
+      @Override
+      public Integer call() {
+        models.run("rollback", w -> ModelsJob.rollback(w, reason, models.main.out));
+        return 0;
+      }
+    }
+
+    @Command(name = "explain", description = "How a scored day came about: model version -> registry row -> "
+        + "events table version (time travel) -> config.")
+    static final class Explain implements Callable<Integer> {
+      @ParentCommand Models models;
+      @Option(names = "--date", required = true, paramLabel = "D") String date;
+
+      @Override
+      public Integer call() {
+        LocalDate d = date(date);
+        models.run("explain", w -> ModelsJob.explain(w, d, models.main.out));
+        return 0;
+      }
     }
   }
 

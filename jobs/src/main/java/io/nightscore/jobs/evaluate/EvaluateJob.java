@@ -105,8 +105,10 @@ public final class EvaluateJob {
         m.sampledTrainRows(), m.trainRows(), m.rounds(), m.bestIteration(), m.trainSeconds(), m.calibration(),
         m.holdoutDate(), m.holdout().auc(), m.holdout().logLoss(), m.holdout().normalizedEntropy(),
         m.holdout().calibrationRatio());
+    out.println("== gate: " + io.nightscore.jobs.registry.ModelsJob.describe(m.decision()));
     t = System.nanoTime();
-    ScoreJob.Result s = ScoreJob.run(spark, settings, new ScoreJob.Options(last));
+    // The model just trained, whatever the gate decided: evaluate judges a recipe, not the champion.
+    ScoreJob.Result s = ScoreJob.run(spark, settings, new ScoreJob.Options(last, m.modelVersion(), false));
     double scoreSeconds = seconds(t);
     out.printf(Locale.ROOT, "== score %s: %d rows with model v%d%n", last, s.rowsScored(), s.modelVersion());
 

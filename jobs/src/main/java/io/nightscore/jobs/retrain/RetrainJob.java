@@ -11,6 +11,8 @@ import io.nightscore.common.MetricsTable;
 import io.nightscore.common.BuildInfo;
 import io.nightscore.common.CategoricalEncoding;
 import io.nightscore.common.DevicePreflight;
+import io.nightscore.common.Digests;
+import io.nightscore.common.ModelRegistry;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.ModelRecord;
@@ -19,6 +21,7 @@ import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.JobFailedException;
+import io.nightscore.jobs.registry.Promotion;
 import io.nightscore.jobs.report.ModelReport;
 import io.nightscore.jobs.score.Scoring;
 import java.time.Instant;
@@ -54,16 +57,25 @@ public final class RetrainJob {
    */
   public enum Recipe { DEFAULT, PREDECESSOR }
 
-  public record Options(LocalDate date, Recipe recipe) {
+  /**
+   * {@code eventsVersion}: the {@code events} table version to read (null = the newest); retraining at the
+   * same version with the same config gives the same model.
+   */
+  public record Options(LocalDate date, Recipe recipe, Long eventsVersion) {
     public Options(LocalDate date) {
-      this(date, Recipe.DEFAULT);
+      this(date, Recipe.DEFAULT, null);
+    }
+
+    public Options(LocalDate date, Recipe recipe) {
+      this(date, recipe, null);
     }
   }
 
   /** What retrain produced: the model version, its data, its calibration and its quality on the evaluation half. */
   public record Result(long modelVersion, long eventsVersion, LocalDate trainStart, LocalDate trainEnd,
       LocalDate holdoutDate, long trainRows, long sampledTrainRows, long holdoutRows, int rounds, int bestIteration,
-      Calibration calibration, BinaryMetrics holdout, double trainSeconds, String artifactPath, String reportPath) {}
+      Calibration calibration, BinaryMetrics holdout, double trainSeconds, String artifactPath, String reportPath,
+      ModelRegistry.Decision decision) {}
 
   private RetrainJob() {}
 
@@ -91,7 +103,12 @@ public final class RetrainJob {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist yet: ingest "
           + trainStart + " .. " + holdoutDate + " before retraining for " + date);
     }
-    long eventsVersion = warehouse.latestVersion(Table.EVENTS);
+    long latestEvents = warehouse.latestVersion(Table.EVENTS);
+    long eventsVersion = options.eventsVersion() == null ? latestEvents : options.eventsVersion();
+    if (eventsVersion < 0 || eventsVersion > latestEvents) {
+      throw new IllegalArgumentException("--events-version must be within [0, " + latestEvents + "] (the versions of "
+          + warehouse.qualified(Table.EVENTS) + "), got " + eventsVersion);
+    }
     Dataset<Row> window = warehouse.readAt(Table.EVENTS, eventsVersion)
         .where(col("dt").geq(lit(java.sql.Date.valueOf(trainStart)))
             .and(col("dt").leq(lit(java.sql.Date.valueOf(holdoutDate)))))
@@ -160,7 +177,7 @@ public final class RetrainJob {
     spark.sparkContext().setJobDescription("retrain " + date + ": train XGBoost");
     XGBoostClassifier clf = Trainer.classifier(schema, settings.categoricalMode(), settings.xgboost(), extra, true);
     long t0 = System.nanoTime();
-    XGBoostClassificationModel model = Trainer.fit(clf, train, stopping);
+    XGBoostClassificationModel model = Trainer.fit(clf, train, stopping, schema.id());
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
     int rounds = (int) model.nativeBooster().getNumBoostedRound();
     int bestIteration = bestIteration(model, rounds);
@@ -181,8 +198,8 @@ public final class RetrainJob {
       evaluated.unpersist();
     }
 
-    long version = store.nextVersion();
-    String artifacts = store.saveArtifacts(version, model, encoding);
+    String artifacts = store.saveArtifacts(ModelRegistry.newDecisionId(), model, encoding);
+    Map<String, String> artifactSha256 = store.fingerprint(artifacts);
     Map<String, String> params = new TreeMap<>(settings.xgboost().params());
     extra.forEach((k, v) -> params.put(k, String.valueOf(v)));
     params.put("num_workers", String.valueOf(settings.xgboost().numWorkers()));
@@ -197,23 +214,30 @@ public final class RetrainJob {
     }
     params.put("tune_share", String.valueOf(settings.tuneShare()));
     String reportPath = artifacts + "/report/index.html";
-    ModelRecord record = new ModelRecord(version, Instant.now(), trainStart, trainEnd, holdoutDate,
-        eventsVersion, schema.features(), Arrays.asList(Features.types(schema, settings.categoricalMode())),
-        schema.categorical(), params, rounds,
+    List<String> featureTypes = Arrays.asList(Features.types(schema, settings.categoricalMode()));
+    List<Double> trainCurve = Trainer.trainCurve(model);
+    List<Double> tuneCurve = Trainer.tuneCurve(model);
+    Map<String, Double> featureGain = Trainer.featureGain(model, schema.features());
+    ModelRecord record = store.register(version -> new ModelRecord(version, Instant.now(), trainStart, trainEnd, holdoutDate,
+        eventsVersion, schema.features(), featureTypes, schema.categorical(), params, rounds,
         bestIteration, trainRows, metrics.rows(), metrics.positives(), metrics.auc(), metrics.logLoss(),
         metrics.meanScore(), metrics.rate(), artifacts, BuildInfo.nightscoreVersion(),
         BuildInfo.xgboostVersion(), settings.rendered(), options.recipe().name().toLowerCase(Locale.ROOT),
-        calibration, Trainer.trainCurve(model), Trainer.tuneCurve(model),
-        Trainer.featureGain(model, schema.features()), reportPath);
-    store.register(record);
+        calibration, trainCurve, tuneCurve, featureGain, reportPath, BuildInfo.codeVersion(),
+        Digests.sha256(settings.rendered()), Digests.featureSchema(schema.features(), featureTypes,
+            schema.categorical()), artifactSha256));
+    long version = record.version();
     MetricsTable.write(warehouse, List.of(new MetricsTable.Entry(version, "holdout", holdoutDate, "model", metrics)));
     ModelReport.write(spark, warehouse, record);
+    spark.sparkContext().setJobDescription("retrain " + date + ": gate v" + version + " against the champion");
+    ModelRegistry.Decision decision = Promotion.gate(warehouse, schema, settings.gate(), record, metrics,
+        new Promotion.Holdout(holdoutDate, evalEvents));
     LOG.info("retrain {}: model v{} on events v{} ({} train rows {}..{}, {} after sampling, holdout {}), {} rounds "
             + "(best {}) in {}s; calibration {}; evaluation half AUC {} log loss {} NE {} calibration ratio {}",
         date, version, eventsVersion, trainRows, trainStart, trainEnd, sampledTrainRows, holdoutDate, rounds,
         bestIteration, String.format("%.1f", trainSeconds), calibration, metrics.auc(), metrics.logLoss(),
         metrics.normalizedEntropy(), metrics.calibrationRatio());
     return new Result(version, eventsVersion, trainStart, trainEnd, holdoutDate, trainRows, sampledTrainRows,
-        holdoutRows, rounds, bestIteration, calibration, metrics, trainSeconds, artifacts, reportPath);
+        holdoutRows, rounds, bestIteration, calibration, metrics, trainSeconds, artifacts, reportPath, decision);
   }
 }

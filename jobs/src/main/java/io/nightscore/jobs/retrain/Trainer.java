@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Row;
 
 /** Builds the XGBoost estimator from settings and fits it with early stopping on a holdout day. */
@@ -115,11 +116,22 @@ public final class Trainer {
     return gain;
   }
 
-  /** Fits on the training rows, evaluating (and early-stopping) on the holdout rows. */
-  public static XGBoostClassificationModel fit(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> holdout) {
+  /**
+   * Fits on the training rows, evaluating (and early-stopping) on the holdout rows. Both are first laid out
+   * the same way on every run: one partition per worker chosen by a hash of the event id, rows sorted by id
+   * within it. Otherwise XGBoost's own round-robin repartition deals rows to workers in whatever order the
+   * upstream shuffles delivered them, and the same data and config give a (slightly) different model.
+   */
+  public static XGBoostClassificationModel fit(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> holdout,
+      String idCol) {
     if (clf.getNumEarlyStoppingRounds() > 0) {
-      clf.setEvalDataset(holdout);
+      clf.setEvalDataset(deterministicLayout(holdout, clf.getNumWorkers(), idCol));
     }
-    return clf.fit(train);
+    return clf.fit(deterministicLayout(train, clf.getNumWorkers(), idCol));
+  }
+
+  static Dataset<Row> deterministicLayout(Dataset<Row> rows, int workers, String idCol) {
+    return rows.repartition(workers, functions.xxhash64(functions.col(idCol), functions.col("dt")))
+        .sortWithinPartitions(idCol, "dt");
   }
 }

@@ -4,8 +4,11 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import io.nightscore.common.DevicePreflight;
+import io.nightscore.common.Digests;
 import io.nightscore.common.EventSchema;
+import io.nightscore.common.Features;
 import io.nightscore.common.ModelRecord;
+import io.nightscore.common.ModelRegistry;
 import io.nightscore.common.ModelStore;
 import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
@@ -14,20 +17,38 @@ import io.nightscore.jobs.JobFailedException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Scores the events of {@code --date D} with the newest model into {@code scores}, replacing exactly that day. */
+/**
+ * Scores the events of {@code --date D} into {@code scores}, replacing exactly that day, with the champion
+ * (or the version asked for); with shadow scoring, the newest challenger scores the same rows into
+ * {@code scores_shadow}. Every model is checked against the registry (artifact SHA-256, feature schema) and
+ * the events table before anything is written.
+ */
 public final class ScoreJob {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreJob.class);
 
-  public record Options(LocalDate date) {}
+  /** {@code modelVersion}: null = the champion. {@code shadow}: also score with the newest challenger. */
+  public record Options(LocalDate date, Long modelVersion, boolean shadow) {
+    public Options(LocalDate date) {
+      this(date, null, false);
+    }
+  }
 
+  /** {@code shadowVersion} is null when there was no shadow scoring. */
   public record Result(LocalDate date, long modelVersion, long eventsVersion, long rowsScored, long scoresVersion,
-      double seconds) {}
+      double seconds, Long shadowVersion, long shadowRows) {}
 
   private ScoreJob() {}
 
@@ -37,28 +58,36 @@ public final class ScoreJob {
     LocalDate date = options.date();
     JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), spark.sparkContext().getConf()));
     ModelStore store = new ModelStore(warehouse);
-    ModelRecord record;
-    try {
-      record = store.latest();
-    } catch (IllegalStateException e) {
-      throw new JobFailedException(e.getMessage());
-    }
-    if (!record.features().equals(schema.features())) {
-      throw new JobFailedException("model v" + record.version() + " was trained on features "
-          + record.features() + " but nightscore.schema now names " + schema.features()
-          + "; retrain, or score with the schema the model was trained on. Nothing was written.");
-    }
+    ModelRegistry registry = new ModelRegistry(warehouse);
     if (!warehouse.exists(Table.EVENTS)) {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist: ingest " + date + " first");
     }
+    ModelRecord record = options.modelVersion() != null ? store.get(options.modelVersion())
+        : store.get(registry.champion().orElseThrow(() -> new JobFailedException("there is no champion model in "
+            + warehouse.qualified(Table.MODEL_ALIASES) + ": no version has passed the gate yet. See `nightscore "
+            + "models list`; promote one with `models promote V`, or score with --model-version V.")).version());
+    ModelRecord shadow = options.shadow() || settings.shadowScoring()
+        ? newestChallenger(store, registry, record.version()).orElse(null) : null;
+    if ((options.shadow() || settings.shadowScoring()) && shadow == null) {
+      LOG.info("score {}: no challenger newer than the champion; no shadow scores", date);
+    }
+
     long eventsVersion = warehouse.latestVersion(Table.EVENTS);
-    ModelStore.LoadedModel loaded = store.load(record);
     Dataset<Row> events = warehouse.readAt(Table.EVENTS, eventsVersion)
         .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))));
+    List<String> problems = new ArrayList<>(problems(store, record, schema, events.schema()));
+    if (shadow != null) {
+      problems.addAll(problems(store, shadow, schema, events.schema()));
+    }
+    if (!problems.isEmpty()) {
+      throw new JobFailedException("refusing to score " + date + ": " + String.join("; ", problems)
+          + ". Nothing was written.");
+    }
 
     spark.sparkContext().setJobDescription("score " + date + " with model v" + record.version());
     long t0 = System.nanoTime();
-    Dataset<Row> scores = Scoring.scoreDay(loaded, events, schema, date, Timestamp.from(Instant.now()));
+    Timestamp scoredAt = Timestamp.from(Instant.now());
+    Dataset<Row> scores = Scoring.scoreDay(store.load(record), events, schema, date, eventsVersion, scoredAt);
     Warehouse.Commit commit = warehouse.overwriteDay(scores, Table.SCORES, date);
     double seconds = (System.nanoTime() - t0) / 1e9;
     if (commit.rowsWritten() == 0) {
@@ -67,6 +96,62 @@ public final class ScoreJob {
     }
     LOG.info("score {}: {} rows with model v{} (events v{}) in {}s -> scores v{}", date, commit.rowsWritten(),
         record.version(), eventsVersion, String.format("%.1f", seconds), commit.version());
-    return new Result(date, record.version(), eventsVersion, commit.rowsWritten(), commit.version(), seconds);
+    long shadowRows = 0;
+    if (shadow != null) {
+      spark.sparkContext().setJobDescription("score " + date + " with challenger v" + shadow.version() + " (shadow)");
+      Warehouse.Commit s = warehouse.overwriteDay(
+          Scoring.scoreDay(store.load(shadow), events, schema, date, eventsVersion, scoredAt), Table.SCORES_SHADOW, date);
+      shadowRows = s.rowsWritten();
+      LOG.info("score {}: shadow {} rows with challenger v{} -> scores_shadow v{}", date, shadowRows,
+          shadow.version(), s.version());
+    }
+    return new Result(date, record.version(), eventsVersion, commit.rowsWritten(), commit.version(), seconds,
+        shadow == null ? null : shadow.version(), shadowRows);
+  }
+
+  /** The newest version that has never been champion and is newer than {@code champion}. */
+  static Optional<ModelRecord> newestChallenger(ModelStore store, ModelRegistry registry, long champion) {
+    Optional<ModelRegistry.Alias> alias = registry.champion();
+    List<ModelRegistry.Decision> decisions = registry.decisions();
+    return store.all().stream()
+        .filter(m -> m.version() > champion)
+        .filter(m -> {
+          ModelRegistry.Status s = ModelRegistry.status(m.version(), alias, decisions);
+          return s == ModelRegistry.Status.CHALLENGER || s == ModelRegistry.Status.REJECTED;
+        })
+        .max(Comparator.comparingLong(ModelRecord::version));
+  }
+
+  /**
+   * What stops a model from scoring these events: artifact files that differ from the registry's SHA-256,
+   * a feature schema other than the one it was trained on, or event columns missing or of the wrong type.
+   */
+  public static List<String> problems(ModelStore store, ModelRecord record, EventSchema schema, StructType events) {
+    List<String> problems = new ArrayList<>();
+    for (String p : store.verify(record)) {
+      problems.add("model v" + record.version() + " artifact " + p);
+    }
+    String expected = Digests.featureSchema(schema.features(),
+        List.of(Features.types(schema, record.categoricalMode())), schema.categorical());
+    if (!expected.equals(record.schemaSha256())) {
+      problems.add("model v" + record.version() + " was trained on features " + record.features() + " (categorical "
+          + record.categoricalFeatures() + ", schema SHA-256 " + record.schemaSha256() + ") but nightscore.schema now "
+          + "names " + schema.features() + " (categorical " + schema.categorical() + ", " + expected
+          + "); retrain, or score with the schema the model was trained on");
+    }
+    for (String f : record.features()) {
+      Optional<StructField> field = java.util.Arrays.stream(events.fields()).filter(x -> x.name().equals(f)).findFirst();
+      boolean categorical = record.categoricalFeatures().contains(f);
+      if (field.isEmpty()) {
+        problems.add("model v" + record.version() + " needs column '" + f + "', which the events table lacks");
+      } else if (categorical && !field.get().dataType().equals(DataTypes.StringType)) {
+        problems.add("column '" + f + "' is " + field.get().dataType().simpleString()
+            + " in the events table; model v" + record.version() + " reads it as a categorical string");
+      } else if (!categorical && !(field.get().dataType() instanceof org.apache.spark.sql.types.NumericType)) {
+        problems.add("column '" + f + "' is " + field.get().dataType().simpleString()
+            + " in the events table; model v" + record.version() + " reads it as a number");
+      }
+    }
+    return problems;
   }
 }

@@ -33,15 +33,19 @@ public final class Scoring {
     return predictRaw(model, assembled, "_raw").withColumn(scoreCol, calibration.apply(col("_raw"))).drop("_raw");
   }
 
-  /** The {@code scores} rows of one day: id, dt, score, model_version, scored_at. */
+  /**
+   * The {@code scores} rows of one day: id, dt, score, model_version, events_version (the events table
+   * version scored, for Delta time travel), scored_at.
+   */
   public static Dataset<Row> scoreDay(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
-      LocalDate date, Timestamp scoredAt) {
+      LocalDate date, long eventsVersion, Timestamp scoredAt) {
     Dataset<Row> assembled = Features.assemble(events, schema, loaded.encoding());
     return predict(loaded.model(), loaded.record().calibration(), assembled, "score").select(
         col(schema.id()),
         lit(java.sql.Date.valueOf(date)).as("dt"),
         col("score"),
         lit(loaded.record().version()).as("model_version"),
+        lit(eventsVersion).as("events_version"),
         lit(scoredAt).as("scored_at"));
   }
 }

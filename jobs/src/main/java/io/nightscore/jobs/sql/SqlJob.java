@@ -120,7 +120,7 @@ public final class SqlJob {
     return String.valueOf(v);
   }
 
-  static void printTable(String[] columns, List<Row> rows, PrintStream out) {
+  public static void printTable(String[] columns, List<Row> rows, PrintStream out) {
     int[] width = new int[columns.length];
     List<String[]> cells = new ArrayList<>();
     for (int i = 0; i < columns.length; i++) {
