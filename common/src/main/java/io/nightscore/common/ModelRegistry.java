@@ -127,8 +127,7 @@ public final class ModelRegistry {
       if (expected != null) {
         return false;
       }
-      Row row = RowFactory.create(CHAMPION, version, scala.collection.JavaConverters.asScalaBuffer(history).toSeq(),
-          Timestamp.from(Instant.now()), decisionId);
+      Row row = aliasRow(version, history, decisionId);
       try {
         // errorifexists: of two writers creating the table at once, Delta lets exactly one commit version 0.
         warehouse.spark().createDataFrame(List.of(row), ALIAS_SCHEMA).write().format("delta").mode("errorifexists")
@@ -164,11 +163,15 @@ public final class ModelRegistry {
     }
   }
 
-  private boolean insertChampion(long version, List<Long> history, String decisionId) {
-    Row row = RowFactory.create(CHAMPION, version, scala.collection.JavaConverters.asScalaBuffer(history).toSeq(),
+  private static Row aliasRow(long version, List<Long> history, String decisionId) {
+    return RowFactory.create(CHAMPION, version, scala.collection.JavaConverters.asScalaBuffer(history).toSeq(),
         Timestamp.from(Instant.now()), decisionId);
+  }
+
+  private boolean insertChampion(long version, List<Long> history, String decisionId) {
     try {
-      warehouse.append(warehouse.spark().createDataFrame(List.of(row), ALIAS_SCHEMA), Table.MODEL_ALIASES);
+      warehouse.append(warehouse.spark().createDataFrame(List.of(aliasRow(version, history, decisionId)),
+          ALIAS_SCHEMA), Table.MODEL_ALIASES);
     } catch (ConcurrentModificationException e) {
       return false;
     }
