@@ -132,11 +132,12 @@ public final class ModelsJob {
           m.codeVersion(), m.configSha256(), v);
       decisions.stream().filter(d -> d.promoted() && d.championAfter() != null && d.championAfter() == v)
           .forEach(d -> out.println("  became champion: " + describe(d)));
-      for (long ev : new long[] {m.eventsVersion(), scoredEvents}) {
-        out.printf(Locale.ROOT, "  events version %d: %s — SELECT * FROM delta.`%s` VERSION AS OF %d%n", ev,
-            ev >= oldestEvents ? "in the Delta history" : "no longer in the Delta history (oldest is " + oldestEvents + ")",
-            warehouse.path(Table.EVENTS), ev);
-      }
+      java.util.Map<Long, String> uses = new java.util.TreeMap<>();
+      uses.merge(m.eventsVersion(), "training", (a, b) -> a + " and " + b);
+      uses.merge(scoredEvents, "scoring", (a, b) -> a + " and " + b);
+      uses.forEach((ev, use) -> out.printf(Locale.ROOT, "  events version %d (%s): %s: SELECT * FROM delta.`%s` "
+              + "VERSION AS OF %d%n", ev, use, ev >= oldestEvents ? "in the Delta history"
+              : "no longer in the Delta history (oldest is " + oldestEvents + ")", warehouse.path(Table.EVENTS), ev));
     }
     return runs;
   }
