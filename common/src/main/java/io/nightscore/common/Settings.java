@@ -32,6 +32,8 @@ public final class Settings implements Serializable {
   private final XGBoostSettings xgboost;
   private final GateSettings gate;
   private final boolean shadowScoring;
+  private final long retentionHours;
+  private final double maxMeanShift;
   private final Map<String, String> sparkConf;
   private final String rendered;
 
@@ -83,6 +85,11 @@ public final class Settings implements Serializable {
     this.xgboost = XGBoostSettings.fromConfig(c.getConfig(root + "xgboost"));
     this.gate = GateSettings.fromConfig(c.getConfig(root + "gate"));
     this.shadowScoring = c.getBoolean(root + "score.shadow");
+    this.retentionHours = c.getLong(root + "maintain.retention-hours");
+    check(retentionHours >= 168, "nightscore.maintain.retention-hours must be >= 168 (7 days: time travel and the "
+        + "registry's lineage need the history), got %s", retentionHours);
+    this.maxMeanShift = c.getDouble(root + "check.max-mean-shift");
+    check(maxMeanShift > 1, "nightscore.check.max-mean-shift must be > 1 (a factor), got %s", maxMeanShift);
     Map<String, String> spark = new TreeMap<>();
     for (Map.Entry<String, ConfigValue> e : c.getObject(root + "spark").entrySet()) {
       spark.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
@@ -192,6 +199,16 @@ public final class Settings implements Serializable {
   /** Spark settings this run needs; applied only where spark-submit left them unset. */
   public GateSettings gate() {
     return gate;
+  }
+
+  /** Hours of table history VACUUM keeps at least. */
+  public long retentionHours() {
+    return retentionHours;
+  }
+
+  /** Largest factor between a day's mean score and the previous scored day's that check accepts. */
+  public double maxMeanShift() {
+    return maxMeanShift;
   }
 
   /** Whether score also writes the newest challenger's scores to scores_shadow. */

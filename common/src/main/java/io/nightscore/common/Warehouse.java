@@ -110,10 +110,21 @@ public final class Warehouse {
    * duplicates rows and never touches another date. Returns the commit's version and rows written.
    */
   public Commit overwriteDay(Dataset<Row> day, Table table, LocalDate date) {
-    day.write().format("delta").mode("overwrite")
+    return overwriteDay(day, table, date, null);
+  }
+
+  /**
+   * As {@link #overwriteDay(Dataset, Table, LocalDate)}, with {@code userMetadata} (JSON) stored in the Delta
+   * commit, where {@code DESCRIBE HISTORY} and the {@code check} job read it.
+   */
+  public Commit overwriteDay(Dataset<Row> day, Table table, LocalDate date, String userMetadata) {
+    org.apache.spark.sql.DataFrameWriter<Row> writer = day.write().format("delta").mode("overwrite")
         .option("replaceWhere", "dt = " + SqlSafety.dateLiteral(date))
-        .partitionBy("dt")
-        .save(path(table));
+        .partitionBy("dt");
+    if (userMetadata != null) {
+      writer = writer.option("userMetadata", userMetadata);
+    }
+    writer.save(path(table));
     Commit commit = lastCommit(table);
     register(table);
     LOG.info("{} dt={}: wrote {} rows, table version {}", qualified(table), date, commit.rowsWritten(),

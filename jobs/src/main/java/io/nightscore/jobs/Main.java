@@ -9,6 +9,8 @@ import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.evaluate.EvaluateJob;
 import io.nightscore.jobs.generate.GenerateJob;
 import io.nightscore.jobs.ingest.IngestJob;
+import io.nightscore.jobs.ops.CheckJob;
+import io.nightscore.jobs.ops.MaintainJob;
 import io.nightscore.jobs.registry.ModelsJob;
 import io.nightscore.jobs.report.ModelReport;
 import io.nightscore.jobs.retrain.RetrainJob;
@@ -39,7 +41,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
     subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Report.class,
-        Main.Evaluate.class, Main.Sql.class, Main.Models.class,
+        Main.Evaluate.class, Main.Sql.class, Main.Models.class, Main.Maintain.class, Main.Check.class,
         Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -293,6 +295,47 @@ public final class Main implements Callable<Integer> {
       main.out.printf(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d seconds=%.1f"
               + "%s%n", r.date(), r.rowsScored(), r.modelVersion(), r.eventsVersion(), r.scoresVersion(), r.seconds(),
           r.shadowVersion() == null ? "" : " shadow_version=" + r.shadowVersion() + " shadow_rows=" + r.shadowRows());
+      return 0;
+    }
+  }
+
+  @Command(name = "maintain", description = "OPTIMIZE the day's partitions (Z-ordered by event id) and VACUUM every "
+      + "table, keeping the history time travel and the registry's lineage need.")
+  static final class Maintain implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--date", required = true, paramLabel = "D") String date;
+
+    @Override
+    public Integer call() {
+      LocalDate d = date(date);
+      MaintainJob.Result r = main.withSession("maintain", (spark, settings) -> MaintainJob.run(spark, settings, d));
+      for (MaintainJob.TableResult t : r.tables()) {
+        main.out.printf(Locale.ROOT, "maintain %s: table=%s optimize_files_removed=%d optimize_files_added=%d "
+            + "vacuum_files_deleted=%d retention_hours=%d%n", d, t.table().sqlName(), t.filesRemoved(), t.filesAdded(),
+            t.filesVacuumed(), r.retentionHours());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "check", description = "Fail (exit 1) if the day breaks an invariant: rows conserved, every event "
+      + "scored once, scores in [0,1], a champion exists, the mean score did not jump.")
+  static final class Check implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--date", required = true, paramLabel = "D") String date;
+
+    @Override
+    public Integer call() {
+      LocalDate d = date(date);
+      CheckJob.Result r = main.withSession("check", (spark, settings) -> CheckJob.run(spark, settings, d));
+      for (CheckJob.Check c : r.checks()) {
+        main.out.printf(Locale.ROOT, "check %s: %s %s (%s)%n", d, c.ok() ? "ok  " : "FAIL", c.name(), c.detail());
+      }
+      if (!r.passed()) {
+        throw new JobFailedException(d + " breaks " + r.checks().stream().filter(c -> !c.ok())
+            .map(c -> c.name() + " (" + c.detail() + ")").toList());
+      }
+      main.out.println("check " + d + ": passed");
       return 0;
     }
   }

@@ -231,6 +231,39 @@ class LifecycleTest extends SparkTestBase {
     assertEquals(sha(first), sha(second), "the same booster, byte for byte");
   }
 
+  @Test
+  @Order(10)
+  void checkPassesForAFinishedDayAndNamesWhatAnUnfinishedOneBreaks() {
+    Cli.Run done = ok("check", "--date", SCORED);
+    assertThat(done.out()).contains("ok   rows ingested + quarantined = raw rows (8000 + 0 vs 8000 raw)")
+        .contains("ok   scored rows = ingested rows").contains("ok   a champion model exists")
+        .contains("ok   mean score within 1.5x").contains("check " + SCORED + ": passed");
+    Cli.Run unscored = run("check", "--date", DAYS[1]);
+    assertEquals(1, unscored.code(), unscored.out());
+    assertThat(unscored.out()).contains("FAIL scored rows = ingested rows (0 scored vs 8000 ingested)");
+    assertThat(unscored.err()).contains("breaks [scored rows = ingested rows");
+  }
+
+  @Test
+  @Order(11)
+  void maintainCompactsTheDayAndKeepsTimeTravel() {
+    long files = filesOfDay(SCORED);
+    long rowsAtZero = spark.read().format("delta").option("versionAsOf", 0).load(warehouse + "/tables/events").count();
+    Cli.Run r = ok("maintain", "--date", SCORED);
+    assertThat(r.out()).contains("table=events").contains("table=scores").contains("retention_hours=168");
+    assertThat(files).as("the day was written in several files").isGreaterThan(1);
+    assertEquals(1, filesOfDay(SCORED), "OPTIMIZE leaves one file for a small day");
+    assertEquals(rowsAtZero, spark.read().format("delta").option("versionAsOf", 0).load(warehouse + "/tables/events")
+        .count(), "VACUUM kept the history time travel needs");
+    assertEquals(2, run("--conf", "nightscore.maintain.retention-hours=24", "maintain", "--date", SCORED).code(),
+        "a retention below 7 days is refused");
+  }
+
+  private static long filesOfDay(String day) {
+    return spark.read().format("delta").load(warehouse + "/tables/events").where("dt = DATE'" + day + "'")
+        .select(functions.input_file_name()).distinct().count();
+  }
+
   private static Map<String, Double> scores(long version) {
     ok("score", "--date", SCORED, "--model-version", String.valueOf(version));
     Map<String, Double> out = new HashMap<>();

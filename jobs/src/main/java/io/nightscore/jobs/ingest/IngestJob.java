@@ -90,8 +90,10 @@ public final class IngestJob {
     }
 
     spark.sparkContext().setJobDescription("ingest " + date + ": write events");
+    // The raw count travels with the commit, so `check` can prove rows in = written + quarantined later.
     Warehouse.Commit e = warehouse.overwriteDay(IngestRules.events(validated, schema, date, ingestedAt),
-        Table.EVENTS, date);
+        Table.EVENTS, date, String.format(Locale.ROOT, "{\"job\":\"ingest\",\"dt\":\"%s\",\"rows_in\":%d,"
+            + "\"quarantined\":%d}", date, rowsIn, bad));
     if (e.rowsWritten() >= 0 && q.rowsWritten() >= 0 && e.rowsWritten() + q.rowsWritten() != rowsIn) {
       throw new IllegalStateException(String.format(Locale.ROOT,
           "row accounting broke for %s: %d read but %d written + %d quarantined (input changed while "

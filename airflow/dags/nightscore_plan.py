@@ -1,0 +1,125 @@
+"""The nightly plan of nightscore, without Airflow: which tasks run, in which order, with which command lines.
+
+The DAG (nightscore_dag.py) and the local runner (airflow/run_local.py) both build their commands here, so
+what runs locally is exactly what the DAG submits. Pure Python, standard library only.
+"""
+import copy
+import datetime
+import json
+import re
+
+# Task ids in DAG order; each runs after the one before it.
+TASKS = ("wait_for_raw", "ingest", "retrain", "score", "maintain", "check")
+# Tasks that run a nightscore job with spark-submit (wait_for_raw is a sensor).
+SPARK_TASKS = TASKS[1:]
+# Per-task timeouts in minutes: a hung job fails and is retried instead of holding its slot forever.
+TIMEOUT_MINUTES = {"wait_for_raw": 12 * 60, "ingest": 60, "retrain": 180, "score": 120, "maintain": 60, "check": 30}
+
+MAIN_CLASS = "io.nightscore.jobs.Main"
+FORMATS = ("csv", "json", "parquet")
+
+# What a config may set; anything else is refused so a typo does not silently fall back to a default.
+DEFAULTS = {
+    "jar": None,                 # path or URL of nightscore-jobs.jar (required)
+    "raw_path": None,            # raw input of one day, with {ds} for the date (required)
+    "raw_format": "csv",
+    "overlay": None,             # HOCON file passed as --config (environment settings), optional
+    "nightscore_conf": {},       # nightscore.* keys passed as --conf key=value
+    "spark_conf": {},            # spark-submit --conf settings
+    "profile": "cpu",            # which entry of "profiles" to apply on top
+    "profiles": {"cpu": {}},     # named variants: each may add nightscore_conf and spark_conf entries
+    "shadow": False,             # score --shadow
+}
+
+_DS = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def load_config(mapping):
+    """A validated config dict from a mapping (an Airflow Variable's JSON, or a JSON file's content)."""
+    unknown = sorted(set(mapping) - set(DEFAULTS))
+    if unknown:
+        raise ValueError("unknown nightscore config keys %s; known: %s" % (unknown, sorted(DEFAULTS)))
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg.update(copy.deepcopy(mapping))
+    for key in ("jar", "raw_path"):
+        if not cfg[key]:
+            raise ValueError("nightscore config needs '%s'" % key)
+    if "{ds}" not in cfg["raw_path"]:
+        raise ValueError("raw_path must contain {ds} (the day's date), got %r" % cfg["raw_path"])
+    if cfg["raw_format"] not in FORMATS:
+        raise ValueError("raw_format must be one of %s, got %r" % (FORMATS, cfg["raw_format"]))
+    if cfg["profile"] not in cfg["profiles"]:
+        raise ValueError("profile %r is not in profiles %s" % (cfg["profile"], sorted(cfg["profiles"])))
+    for name, profile in cfg["profiles"].items():
+        extra = sorted(set(profile) - {"nightscore_conf", "spark_conf"})
+        if extra:
+            raise ValueError("profile %r may set nightscore_conf and spark_conf only, got %s" % (name, extra))
+    for key, _ in _nightscore_conf(cfg).items():
+        if not key.startswith("nightscore."):
+            raise ValueError("nightscore_conf keys start with 'nightscore.', got %r" % key)
+    return cfg
+
+
+def load_config_file(path):
+    with open(path, encoding="utf-8") as f:
+        return load_config(json.load(f))
+
+
+def check_ds(ds):
+    """The logical date as yyyy-mm-dd, refusing anything else before it reaches a command line."""
+    if not isinstance(ds, str) or not _DS.match(ds):
+        raise ValueError("ds must be yyyy-mm-dd, got %r" % (ds,))
+    datetime.date.fromisoformat(ds)
+    return ds
+
+
+def raw_path(ds, cfg):
+    return cfg["raw_path"].replace("{ds}", check_ds(ds))
+
+
+def _nightscore_conf(cfg):
+    merged = dict(cfg["nightscore_conf"])
+    merged.update(cfg["profiles"][cfg["profile"]].get("nightscore_conf", {}))
+    return merged
+
+
+def spark_conf(cfg):
+    """spark-submit --conf settings: the config's, then the profile's (e.g. the RAPIDS plugin for gpu)."""
+    merged = {k: str(v) for k, v in cfg["spark_conf"].items()}
+    merged.update({k: str(v) for k, v in cfg["profiles"][cfg["profile"]].get("spark_conf", {}).items()})
+    return merged
+
+
+def application_args(task, ds, cfg):
+    """The arguments after the jar on the spark-submit command line of one task for one date."""
+    check_ds(ds)
+    if task not in SPARK_TASKS:
+        raise ValueError("%r is not a spark task; spark tasks are %s" % (task, SPARK_TASKS))
+    args = []
+    if cfg["overlay"]:
+        args += ["--config", cfg["overlay"]]
+    for key, value in sorted(_nightscore_conf(cfg).items()):
+        args += ["--conf", "%s=%s" % (key, value)]
+    args += [task, "--date", ds]
+    if task == "ingest":
+        args += ["--input", raw_path(ds, cfg), "--format", cfg["raw_format"]]
+    if task == "score" and cfg["shadow"]:
+        args += ["--shadow"]
+    return args
+
+
+def spark_submit_argv(task, ds, cfg, spark_submit="spark-submit"):
+    """The full spark-submit command line the DAG's SparkSubmitOperator runs (its connection adds --master)."""
+    argv = [spark_submit]
+    for key, value in sorted(spark_conf(cfg).items()):
+        argv += ["--conf", "%s=%s" % (key, value)]
+    return argv + ["--class", MAIN_CLASS, cfg["jar"]] + application_args(task, ds, cfg)
+
+
+def local_argv(task, ds, cfg, launcher="bin/nightscore"):
+    """The same job through bin/nightscore (Spark's SparkSubmit, local mode): same application arguments;
+    the spark settings become --conf spark.*=v, which nightscore applies to its session."""
+    argv = [launcher]
+    for key, value in sorted(spark_conf(cfg).items()):
+        argv += ["--conf", "%s=%s" % (key, value)]
+    return argv + application_args(task, ds, cfg)

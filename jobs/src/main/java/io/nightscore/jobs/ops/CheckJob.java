@@ -1,0 +1,115 @@
+package io.nightscore.jobs.ops;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.delta.tables.DeltaTable;
+import io.nightscore.common.ModelRegistry;
+import io.nightscore.common.Settings;
+import io.nightscore.common.Table;
+import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.JobFailedException;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The invariants of one finished day, checked with aggregates: every raw row was ingested or quarantined,
+ * every ingested event was scored once, every score is a probability, there is a champion, and the day's
+ * mean score did not jump from the previous scored day's. Fails (exit 1) naming every broken invariant.
+ */
+public final class CheckJob {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckJob.class);
+  private static final Pattern ROWS_IN = Pattern.compile("\"rows_in\":(\\d+)");
+
+  /** One invariant: its name, whether it held, and the numbers behind it. */
+  public record Check(String name, boolean ok, String detail) {}
+
+  public record Result(LocalDate date, List<Check> checks) {
+    public boolean passed() {
+      return checks.stream().allMatch(Check::ok);
+    }
+  }
+
+  private CheckJob() {}
+
+  public static Result run(SparkSession spark, Settings settings, LocalDate date) {
+    Warehouse warehouse = new Warehouse(spark, settings);
+    for (Table t : new Table[] {Table.EVENTS, Table.SCORES}) {
+      if (!warehouse.exists(t)) {
+        throw new JobFailedException(warehouse.qualified(t) + " does not exist: nothing to check for " + date);
+      }
+    }
+    Date day = Date.valueOf(date);
+    List<Check> checks = new ArrayList<>();
+    spark.sparkContext().setJobDescription("check " + date);
+
+    long events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(day))).count();
+    long quarantined = warehouse.exists(Table.QUARANTINE)
+        ? warehouse.read(Table.QUARANTINE).where(col("dt").equalTo(lit(day))).count() : 0;
+    Long rowsIn = rawRows(warehouse, date);
+    checks.add(new Check("rows ingested + quarantined = raw rows", rowsIn != null && events + quarantined == rowsIn,
+        rowsIn == null ? "no ingest commit for " + date + " in " + warehouse.qualified(Table.EVENTS)
+            : String.format(Locale.ROOT, "%d + %d vs %d raw", events, quarantined, rowsIn)));
+
+    Row s = warehouse.read(Table.SCORES).where(col("dt").equalTo(lit(day))).agg(count(lit(1)),
+        sum(when(col("score").isNull().or(isnan(col("score"))).or(col("score").lt(0)).or(col("score").gt(1)), 1)
+            .otherwise(0)), avg("score")).head();
+    long scored = s.getLong(0);
+    long bad = s.isNullAt(1) ? 0 : s.getLong(1);
+    checks.add(new Check("scored rows = ingested rows", scored == events && events > 0,
+        String.format(Locale.ROOT, "%d scored vs %d ingested", scored, events)));
+    checks.add(new Check("scores within [0, 1], not NaN or null", bad == 0, bad + " bad scores"));
+
+    Long champion = new ModelRegistry(warehouse).champion().map(ModelRegistry.Alias::version).orElse(null);
+    checks.add(new Check("a champion model exists", champion != null,
+        champion == null ? "no champion in " + warehouse.qualified(Table.MODEL_ALIASES) : "champion v" + champion));
+
+    checks.add(meanShift(warehouse, date, s.isNullAt(2) ? Double.NaN : s.getDouble(2), settings.maxMeanShift()));
+    Result result = new Result(date, checks);
+    checks.forEach(c -> LOG.info("check {}: {} {} ({})", date, c.ok() ? "ok  " : "FAIL", c.name(), c.detail()));
+    return result;
+  }
+
+  /** The raw row count the latest ingest of {@code date} recorded in its events commit. */
+  static Long rawRows(Warehouse warehouse, LocalDate date) {
+    List<Row> rows = DeltaTable.forPath(warehouse.spark(), warehouse.path(Table.EVENTS)).history()
+        .where(col("userMetadata").contains("\"dt\":\"" + date + "\""))
+        .orderBy(col("version").desc()).select("userMetadata").limit(1).collectAsList();
+    if (rows.isEmpty()) {
+      return null;
+    }
+    Matcher m = ROWS_IN.matcher(rows.get(0).getString(0));
+    return m.find() ? Long.parseLong(m.group(1)) : null;
+  }
+
+  private static Check meanShift(Warehouse warehouse, LocalDate date, double mean, double factor) {
+    Dataset<Row> earlier = warehouse.read(Table.SCORES).where(col("dt").lt(lit(Date.valueOf(date))));
+    Row prev = earlier.agg(max("dt")).head();
+    if (prev.isNullAt(0)) {
+      return new Check("mean score within " + factor + "x of the previous scored day's", true,
+          String.format(Locale.ROOT, "mean %.5f; no earlier scored day", mean));
+    }
+    Date prevDay = prev.getDate(0);
+    double before = earlier.where(col("dt").equalTo(lit(prevDay))).agg(avg("score")).head().getDouble(0);
+    double ratio = mean / before;
+    return new Check("mean score within " + factor + "x of the previous scored day's",
+        ratio <= factor && ratio >= 1 / factor,
+        String.format(Locale.ROOT, "mean %.5f vs %.5f on %s: x%.3f", mean, before, prevDay, ratio));
+  }
+}
