@@ -4,6 +4,7 @@ import io.delta.tables.DeltaTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -118,18 +119,46 @@ public final class Warehouse {
    * commit, where {@code DESCRIBE HISTORY} and the {@code check} job read it.
    */
   public Commit overwriteDay(Dataset<Row> day, Table table, LocalDate date, String userMetadata) {
+    // A write id in the commit's metadata finds this job's own commit in the history afterwards: with other
+    // jobs writing other dates at the same time, "the latest commit" may be theirs.
+    String writeId = java.util.UUID.randomUUID().toString();
+    String metadata = userMetadata == null ? "{\"write_id\":\"" + writeId + "\"}"
+        : "{\"write_id\":\"" + writeId + "\"," + userMetadata.trim().substring(1);
     org.apache.spark.sql.DataFrameWriter<Row> writer = day.write().format("delta").mode("overwrite")
         .option("replaceWhere", "dt = " + SqlSafety.dateLiteral(date))
+        .option("userMetadata", metadata)
         .partitionBy("dt");
-    if (userMetadata != null) {
-      writer = writer.option("userMetadata", userMetadata);
+    try {
+      writer.save(path(table));
+    } catch (io.delta.exceptions.ProtocolChangedException e) {
+      // Two jobs creating the table at once (the first nights of a backfill): Delta lets one create it and
+      // fails the other. The write replaces one date only, so writing again on the created table is safe.
+      LOG.info("{} was created by a concurrent job while writing dt={} ({}); writing again", qualified(table), date,
+          e.getClass().getSimpleName());
+      writer.save(path(table));
     }
-    writer.save(path(table));
-    Commit commit = lastCommit(table);
+    Commit commit = commitOf(table, writeId);
     register(table);
     LOG.info("{} dt={}: wrote {} rows, table version {}", qualified(table), date, commit.rowsWritten(),
         commit.version());
     return commit;
+  }
+
+  /**
+   * The commit that carries {@code writeId}. Delta makes no commit when a write changes nothing (no rows for
+   * a date that had none): that is zero rows written, at the table's current version.
+   */
+  private Commit commitOf(Table table, String writeId) {
+    List<Row> rows = DeltaTable.forPath(spark, path(table)).history(50)
+        .where(org.apache.spark.sql.functions.col("userMetadata").contains(writeId))
+        .select("version", "operationMetrics").collectAsList();
+    if (rows.isEmpty()) {
+      return new Commit(latestVersion(table), 0);
+    }
+    Map<String, String> metrics = rows.get(0).getJavaMap(1);
+    long written = metrics == null || metrics.get("numOutputRows") == null
+        ? -1 : Long.parseLong(metrics.get("numOutputRows"));
+    return new Commit(rows.get(0).getLong(0), written);
   }
 
   /**
