@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's first command, {@code demo}, through the real command line at a small size (4 days of 2,000
+ * The README's first command, {@code demo}, through the real command line at a small size (3 days of 2,000
  * rows instead of 9 of 50,000): generate, ingest, retrain (with the gate), score, judge, SQL summary.
  * bin/smoke proves the launcher itself; this proves the command.
  */
@@ -17,10 +17,10 @@ class DemoTest extends SparkTestBase {
   @Test
   void demoRunsEveryStepAndSummarises() {
     Cli.Run r = Cli.run(spark, List.of("--conf", "nightscore.warehouse=" + scratch.resolve("wh"),
-        "--conf", "nightscore.retrain.window-days=3", "--conf", "nightscore.xgboost.num-round=20",
+        "--conf", "nightscore.retrain.window-days=2", "--conf", "nightscore.xgboost.num-round=10",
         "--conf", "nightscore.features.min-category-count=5"), "demo", "--rows-per-day", "2000");
     assertEquals(0, r.code(), r.err());
-    assertThat(r.out()).contains("== gate: ").contains("== score 2026-11-04: ").contains("== demo finished in")
-        .containsPattern("\\| 2026-11-04 \\| 1 +\\| [0-9]+ ");
+    assertThat(r.out()).contains("== gate: ").contains("== score 2026-11-03: ").contains("== demo finished in")
+        .containsPattern("\\| 2026-11-03 \\| 1 +\\| [0-9]+ ");
   }
 }
