@@ -143,7 +143,8 @@ public final class ModelRegistry {
       }
     }
     if (expected == null) {
-      return champion().isEmpty() && insertChampion(version, history, decisionId);
+      // The alias table is only ever created holding the champion row, so it existing means a champion exists.
+      return false;
     }
     String historySql = history.isEmpty() ? "CAST(array() AS ARRAY<BIGINT>)"
         : history.stream().map(v -> "CAST(" + v + " AS BIGINT)").collect(Collectors.joining(", ", "array(", ")"));
@@ -166,16 +167,6 @@ public final class ModelRegistry {
   private static Row aliasRow(long version, List<Long> history, String decisionId) {
     return RowFactory.create(CHAMPION, version, scala.collection.JavaConverters.asScalaBuffer(history).toSeq(),
         Timestamp.from(Instant.now()), decisionId);
-  }
-
-  private boolean insertChampion(long version, List<Long> history, String decisionId) {
-    try {
-      warehouse.append(warehouse.spark().createDataFrame(List.of(aliasRow(version, history, decisionId)),
-          ALIAS_SCHEMA), Table.MODEL_ALIASES);
-    } catch (ConcurrentModificationException e) {
-      return false;
-    }
-    return champion().map(a -> a.decisionId().equals(decisionId)).orElse(false);
   }
 
   /** The history the alias gets when {@code current} is replaced by a new champion: current first. */

@@ -49,7 +49,7 @@ public final class MaintainJob {
       if (partitionedByDay(table)) {
         spark.sparkContext().setJobDescription("maintain " + date + ": OPTIMIZE " + table.sqlName());
         String zorder = table == Table.QUARANTINE ? ""
-            : " ZORDER BY (" + SqlSafety.checkIdentifier(idColumn(table, settings), "id column") + ")";
+            : " ZORDER BY (" + SqlSafety.checkIdentifier(settings.schema().id(), "id column") + ")";
         Row metrics = spark.sql("OPTIMIZE " + target + " WHERE dt = " + SqlSafety.dateLiteral(date) + zorder)
             .head().getStruct(1);
         removed = metrics.getLong(metrics.fieldIndex("numFilesRemoved"));
@@ -68,10 +68,6 @@ public final class MaintainJob {
   static boolean partitionedByDay(Table table) {
     return table == Table.EVENTS || table == Table.QUARANTINE || table == Table.SCORES
         || table == Table.SCORES_SHADOW;
-  }
-
-  private static String idColumn(Table table, Settings settings) {
-    return settings.schema().id();
   }
 
   /**

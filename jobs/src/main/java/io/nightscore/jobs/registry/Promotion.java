@@ -50,8 +50,8 @@ public final class Promotion {
         championMetrics = measureChampion(warehouse, store, schema, champion, holdout, notes);
         measured = champion;
       }
-      Gate.Verdict verdict = Gate.judge(settings, candidateMetrics, champion == null ? null : championMetrics,
-          champion);
+      BinaryMetrics compared = champion == null ? null : championMetrics;
+      Gate.Verdict verdict = Gate.judge(settings, candidateMetrics, compared, champion);
       List<String> reasons = new ArrayList<>(notes);
       if (champion == null) {
         reasons.add("first model: judged on the absolute bounds only");
@@ -67,9 +67,8 @@ public final class Promotion {
       ModelRegistry.Decision decision = new ModelRegistry.Decision(id, Instant.now(), candidate.version(), "gate",
           promoted, champion, promoted ? Long.valueOf(candidate.version()) : champion, holdout.date(),
           candidateMetrics.auc(), candidateMetrics.logLoss(), candidateMetrics.calibrationRatio(),
-          candidateMetrics.normalizedEntropy(), championMetrics == null || champion == null ? null
-              : championMetrics.auc(), championMetrics == null || champion == null ? null : championMetrics.logLoss(),
-          championMetrics == null || champion == null ? null : championMetrics.calibrationRatio(), reasons,
+          candidateMetrics.normalizedEntropy(), compared == null ? null : compared.auc(),
+          compared == null ? null : compared.logLoss(), compared == null ? null : compared.calibrationRatio(), reasons,
           ModelRegistry.actor(), null);
       registry.record(decision);
       LOG.info("gate v{}: {} (champion {} -> {}); {}", candidate.version(), promoted ? "PROMOTED" : "REJECTED",
