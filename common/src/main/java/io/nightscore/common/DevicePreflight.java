@@ -19,8 +19,7 @@ public final class DevicePreflight {
   /** Null when the device fits the session, otherwise what is wrong and how to fix it. */
   public static String problem(String device, Map<String, String> sparkConf, Predicate<Path> exists) {
     String master = sparkConf.getOrDefault("spark.master", "");
-    boolean rapids = sparkConf.getOrDefault("spark.plugins", "").contains(RAPIDS_PLUGIN)
-        && !"false".equalsIgnoreCase(sparkConf.getOrDefault("spark.rapids.sql.enabled", "true"));
+    boolean rapids = rapidsEnabled(sparkConf);
     if ("cpu".equals(device)) {
       return rapids
           ? "nightscore.xgboost.device is 'cpu' but the RAPIDS plugin is enabled (spark.plugins contains "
@@ -42,12 +41,27 @@ public final class DevicePreflight {
         : null;
   }
 
-  /** {@link #problem} for a session's Spark settings, against this machine's device files. */
-  public static String problem(String device, org.apache.spark.SparkConf sparkConf) {
+  /** Whether the RAPIDS Accelerator is loaded and on (XGBoost then takes its GPU path). */
+  public static boolean rapidsEnabled(Map<String, String> sparkConf) {
+    return sparkConf.getOrDefault("spark.plugins", "").contains(RAPIDS_PLUGIN)
+        && !"false".equalsIgnoreCase(sparkConf.getOrDefault("spark.rapids.sql.enabled", "true"));
+  }
+
+  /** {@link #rapidsEnabled(Map)} for a session's Spark settings. */
+  public static boolean rapidsEnabled(org.apache.spark.SparkConf sparkConf) {
+    return rapidsEnabled(asMap(sparkConf));
+  }
+
+  private static Map<String, String> asMap(org.apache.spark.SparkConf sparkConf) {
     Map<String, String> conf = new java.util.HashMap<>();
     for (scala.Tuple2<String, String> kv : sparkConf.getAll()) {
       conf.put(kv._1(), kv._2());
     }
-    return problem(device, conf, Files::exists);
+    return conf;
+  }
+
+  /** {@link #problem} for a session's Spark settings, against this machine's device files. */
+  public static String problem(String device, org.apache.spark.SparkConf sparkConf) {
+    return problem(device, asMap(sparkConf), Files::exists);
   }
 }

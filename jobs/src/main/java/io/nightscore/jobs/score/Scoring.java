@@ -4,11 +4,13 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import io.nightscore.common.Calibration;
+import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.ModelStore;
 import java.sql.Timestamp;
 import java.time.LocalDate;
+import java.util.List;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import org.apache.spark.ml.functions;
 import org.apache.spark.sql.Dataset;
@@ -18,13 +20,33 @@ import org.apache.spark.sql.Row;
 public final class Scoring {
   private Scoring() {}
 
-  /** Adds {@code scoreCol} = the booster's own P(label = 1), before any calibration, for assembled rows. */
+  /**
+   * Adds {@code scoreCol} = the booster's own P(label = 1), before any calibration, for assembled rows.
+   * With the RAPIDS Accelerator on, xgboost4j-spark-gpu's own transform predicts on the GPU from columnar
+   * batches; otherwise {@link BatchPredictor} feeds the native booster dense batches of the feature columns.
+   */
   public static Dataset<Row> predictRaw(XGBoostClassificationModel model, Dataset<Row> assembled, String scoreCol) {
-    XGBoostClassificationModel m = model.copy(new org.apache.spark.ml.param.ParamMap());
-    m.setProbabilityCol("_probability").setRawPredictionCol("").setPredictionCol("");
-    Dataset<Row> out = m.transform(assembled);
-    return out.withColumn(scoreCol, functions.vector_to_array(col("_probability"), "float64")
-        .getItem(1)).drop("_probability");
+    if (DevicePreflight.rapidsEnabled(assembled.sparkSession().sparkContext().getConf())) {
+      XGBoostClassificationModel m = model.copy(new org.apache.spark.ml.param.ParamMap());
+      m.setProbabilityCol("_probability").setRawPredictionCol("").setPredictionCol("");
+      return m.transform(assembled).withColumn(scoreCol,
+          functions.vector_to_array(col("_probability"), "float64").getItem(1)).drop("_probability");
+    }
+    return BatchPredictor.predict(model.nativeBooster().booster(), assembled, featureNames(model), Features.COLUMN,
+        scoreCol, model.getInferBatchSize());
+  }
+
+  /** The booster's features, in the order of its input matrix (training stores them in the model). */
+  static List<String> featureNames(XGBoostClassificationModel model) {
+    try {
+      String[] names = model.nativeBooster().booster().getFeatureNames();
+      if (names == null || names.length == 0) {
+        throw new IllegalStateException("the model's booster has no feature names; retrain it with this version");
+      }
+      return List.of(names);
+    } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
+      throw new IllegalStateException("cannot read the booster's feature names", e);
+    }
   }
 
   /** Adds {@code scoreCol} = the published probability: the booster's, corrected and calibrated. */

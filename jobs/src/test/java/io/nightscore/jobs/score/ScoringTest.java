@@ -1,0 +1,89 @@
+package io.nightscore.jobs.score;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.nightscore.common.Features;
+import io.nightscore.common.SparkTestBase;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The batch predictor gives xgboost4j-spark's own predictions, missing values and batch edges included. */
+class ScoringTest extends SparkTestBase {
+  static final List<String> FEATURES = List.of("a", "b", "c");
+  static Dataset<Row> rows;
+  static XGBoostClassificationModel model;
+
+  @BeforeAll
+  static void train() {
+    StructType schema = new StructType().add("id", DataTypes.StringType).add("a", DataTypes.FloatType)
+        .add("b", DataTypes.FloatType).add("c", DataTypes.FloatType).add("y", DataTypes.DoubleType);
+    Random rnd = new Random(3);
+    List<Row> data = new ArrayList<>();
+    for (int i = 0; i < 3001; i++) {
+      float a = (float) rnd.nextGaussian();
+      float b = rnd.nextInt(10) == 0 ? Float.NaN : (float) rnd.nextGaussian();
+      float c = rnd.nextInt(5);
+      double logit = -2 + a + (Float.isNaN(b) ? 0.5 : -b) + 0.3 * c;
+      double y = rnd.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+      data.add(RowFactory.create("e" + i, a, b, c, y));
+    }
+    rows = spark.createDataFrame(data, schema).repartition(3)
+        .withColumn(Features.COLUMN, org.apache.spark.sql.functions.array(col("a"), col("b"), col("c")));
+    Map<String, Object> params = new HashMap<>(Map.of("objective", "binary:logistic", "max_depth", 4,
+        "eta", 0.3, "device", "cpu", "tree_method", "hist"));
+    XGBoostClassifier clf = new XGBoostClassifier(
+        scala.collection.JavaConverters.mapAsScalaMap(params).toMap(scala.Predef.$conforms()));
+    clf.setFeaturesCol(Features.COLUMN);
+    clf.setFeatureNames(FEATURES.toArray(new String[0]));
+    clf.setLabelCol("y");
+    clf.setNumWorkers(1);
+    clf.setNumRound(20);
+    clf.setMissing(Float.NaN);
+    clf.setInferBatchSize(1000);
+    model = clf.fit(rows);
+  }
+
+  @Test
+  void batchPredictionsEqualXGBoostSparkTransform() {
+    XGBoostClassificationModel m = model.copy(new org.apache.spark.ml.param.ParamMap());
+    m.setProbabilityCol("_probability").setRawPredictionCol("").setPredictionCol("");
+    Map<String, Double> expected = new HashMap<>();
+    for (Row r : m.transform(rows).select(col("id"),
+        org.apache.spark.ml.functions.vector_to_array(col("_probability"), "float64").getItem(1)).collectAsList()) {
+      expected.put(r.getString(0), r.getDouble(1));
+    }
+    // 3001 rows in 3 partitions with batches of 1000: full batches and a short last batch in each.
+    Dataset<Row> predicted = Scoring.predictRaw(model, rows, "p");
+    assertThat(predicted.columns()).containsExactly("id", "y", "p");
+    List<Row> got = predicted.collectAsList();
+    assertEquals(3001, got.size());
+    for (Row r : got) {
+      assertEquals(expected.get(r.getString(0)), r.getDouble(2), 1e-7, "event " + r.getString(0));
+    }
+    assertThat(got.stream().mapToDouble(r -> r.getDouble(2)).distinct().count()).isGreaterThan(20);
+  }
+
+  @Test
+  void featureOrderComesFromTheBooster() {
+    assertEquals(FEATURES, Scoring.featureNames(model));
+    // Columns in another order give the same predictions: values are read by name.
+    Dataset<Row> shuffled = rows.select("c", "id", "b", "y", "a", Features.COLUMN);
+    double a = Scoring.predictRaw(model, rows, "p").where(col("id").equalTo("e7")).head().getAs("p");
+    double b = Scoring.predictRaw(model, shuffled, "p").where(col("id").equalTo("e7")).head().getAs("p");
+    assertEquals(a, b, 0.0);
+  }
+}
