@@ -58,7 +58,7 @@ with DAG(
             conn_id="nightscore_spark",
             application="{{ %s['jar'] }}" % CONFIG,
             java_class=plan.MAIN_CLASS,
-            conf="{{ plan.spark_conf(%s) }}" % CONFIG,
+            conf="{{ plan.spark_conf(%s, '%s') }}" % (CONFIG, task),
             application_args="{{ plan.application_args('%s', ds, %s) }}" % (task, CONFIG),
             name="nightscore-%s-{{ ds }}" % task,
             execution_timeout=datetime.timedelta(minutes=plan.TIMEOUT_MINUTES[task]),

@@ -27,7 +27,8 @@ DEFAULTS = {
     "nightscore_conf": {},       # nightscore.* keys passed as --conf key=value
     "spark_conf": {},            # spark-submit --conf settings
     "profile": "cpu",            # which entry of "profiles" to apply on top
-    "profiles": {"cpu": {}},     # named variants: each may add nightscore_conf and spark_conf entries
+    "profiles": {"cpu": {}},     # named variants: each may add nightscore_conf, spark_conf and task_spark_conf
+    "task_spark_conf": {},       # per task id, spark-submit --conf settings for that task only
     "shadow": False,             # score --shadow
 }
 
@@ -51,9 +52,15 @@ def load_config(mapping):
     if cfg["profile"] not in cfg["profiles"]:
         raise ValueError("profile %r is not in profiles %s" % (cfg["profile"], sorted(cfg["profiles"])))
     for name, profile in cfg["profiles"].items():
-        extra = sorted(set(profile) - {"nightscore_conf", "spark_conf"})
+        extra = sorted(set(profile) - {"nightscore_conf", "spark_conf", "task_spark_conf"})
         if extra:
-            raise ValueError("profile %r may set nightscore_conf and spark_conf only, got %s" % (name, extra))
+            raise ValueError("profile %r may set nightscore_conf, spark_conf and task_spark_conf only, got %s"
+                             % (name, extra))
+        for tasks in (cfg["task_spark_conf"], profile.get("task_spark_conf", {})):
+            unknown_tasks = sorted(set(tasks) - set(SPARK_TASKS))
+            if unknown_tasks:
+                raise ValueError("task_spark_conf names unknown tasks %s; spark tasks are %s"
+                                 % (unknown_tasks, list(SPARK_TASKS)))
     for key, _ in _nightscore_conf(cfg).items():
         if not key.startswith("nightscore."):
             raise ValueError("nightscore_conf keys start with 'nightscore.', got %r" % key)
@@ -83,10 +90,14 @@ def _nightscore_conf(cfg):
     return merged
 
 
-def spark_conf(cfg):
-    """spark-submit --conf settings: the config's, then the profile's (e.g. the RAPIDS plugin for gpu)."""
-    merged = {k: str(v) for k, v in cfg["spark_conf"].items()}
-    merged.update({k: str(v) for k, v in cfg["profiles"][cfg["profile"]].get("spark_conf", {}).items()})
+def spark_conf(cfg, task=None):
+    """spark-submit --conf settings: the config's, then the profile's (e.g. the RAPIDS plugin for gpu), then
+    those of the task (e.g. one GPU per training task for retrain on YARN or Kubernetes)."""
+    profile = cfg["profiles"][cfg["profile"]]
+    merged = {}
+    for layer in (cfg["spark_conf"], profile.get("spark_conf", {}),
+                  cfg["task_spark_conf"].get(task, {}), profile.get("task_spark_conf", {}).get(task, {})):
+        merged.update({k: str(v) for k, v in layer.items()})
     return merged
 
 
@@ -111,7 +122,7 @@ def application_args(task, ds, cfg):
 def spark_submit_argv(task, ds, cfg, spark_submit="spark-submit"):
     """The full spark-submit command line the DAG's SparkSubmitOperator runs (its connection adds --master)."""
     argv = [spark_submit]
-    for key, value in sorted(spark_conf(cfg).items()):
+    for key, value in sorted(spark_conf(cfg, task).items()):
         argv += ["--conf", "%s=%s" % (key, value)]
     return argv + ["--class", MAIN_CLASS, cfg["jar"]] + application_args(task, ds, cfg)
 
@@ -120,6 +131,6 @@ def local_argv(task, ds, cfg, launcher="bin/nightscore"):
     """The same job through bin/nightscore (Spark's SparkSubmit, local mode): same application arguments;
     the spark settings become --conf spark.*=v, which nightscore applies to its session."""
     argv = [launcher]
-    for key, value in sorted(spark_conf(cfg).items()):
+    for key, value in sorted(spark_conf(cfg, task).items()):
         argv += ["--conf", "%s=%s" % (key, value)]
     return argv + application_args(task, ds, cfg)

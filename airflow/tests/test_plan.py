@@ -45,6 +45,14 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(plan.spark_conf(gpu)["spark.plugins"], "com.nvidia.spark.SQLPlugin")
         self.assertEqual(plan.spark_conf(gpu)["spark.executor.resource.gpu.amount"], "1")
         self.assertIn("nightscore.xgboost.device=cuda", plan.application_args("retrain", "2026-11-08", gpu))
+        # Training tasks get a whole GPU each (XGBoost's own stage-level scheduling covers standalone only);
+        # the other jobs share GPUs between the executor's tasks.
+        self.assertEqual(plan.spark_conf(gpu, "retrain")["spark.task.resource.gpu.amount"], "1")
+        self.assertEqual(plan.spark_conf(gpu, "score")["spark.task.resource.gpu.amount"], "0.125")
+        self.assertIn("spark.task.resource.gpu.amount=1", plan.spark_submit_argv("retrain", "2026-11-08", gpu))
+        self.assertEqual(plan.spark_conf(cpu, "retrain"), plan.spark_conf(cpu, "score"))
+        with self.assertRaisesRegex(ValueError, "unknown tasks \\['retrian'\\]"):
+            plan.load_config(dict(example, task_spark_conf={"retrian": {"spark.task.cpus": "2"}}))
         self.assertNotIn("nightscore.xgboost.device=cuda", plan.application_args("retrain", "2026-11-08", cpu))
 
     def test_bad_dates_never_reach_a_command_line(self):
@@ -61,7 +69,7 @@ class PlanTest(unittest.TestCase):
             (dict(BASE, raw_format="xml"), "raw_format must be one of"),
             (dict(BASE, profile="tpu"), "profile 'tpu' is not in profiles"),
             (dict(BASE, nightscore_conf={"spark.x": "1"}), "start with 'nightscore.'"),
-            (dict(BASE, profiles={"cpu": {}, "gpu": {"jar": "x"}}), "nightscore_conf and spark_conf only"),
+            (dict(BASE, profiles={"cpu": {}, "gpu": {"jar": "x"}}), "nightscore_conf, spark_conf and task_spark_conf only"),
         ]
         for mapping, message in cases:
             with self.assertRaises(ValueError) as raised:

@@ -86,18 +86,7 @@ public final class CategoricalEncoding implements Serializable {
    */
   public TargetFit withTargetStats(Dataset<Row> events, String labelCol, Column fold, int folds, double smoothing) {
     List<String> features = new ArrayList<>(vocabulary.keySet());
-    // One more pseudo-feature counts every row, for the prior.
-    String all = "\u0000all";
-    Column[] pairs = java.util.stream.Stream.concat(features.stream()
-        .map(f -> struct(lit(f).as("feature"), indexOf(this, f).as("idx"))),
-        java.util.stream.Stream.of(struct(lit(all).as("feature"), lit(0).as("idx"))))
-        .toArray(Column[]::new);
-    List<Row> counts = events
-        .select(explode(array(pairs)).as("p"), col(labelCol).cast("double").as("_y"), fold.as("_fold"))
-        .where(col("p.idx").isNotNull())
-        .groupBy(col("p.feature"), col("p.idx"), col("_fold"))
-        .agg(count(lit(1)), org.apache.spark.sql.functions.sum(col("_y")))
-        .collectAsList();
+    List<Row> counts = targetCountsQuery(events, labelCol, fold).collectAsList();
     Map<String, double[][]> n = new LinkedHashMap<>();
     Map<String, double[][]> pos = new LinkedHashMap<>();
     for (String f : features) {
@@ -108,7 +97,7 @@ public final class CategoricalEncoding implements Serializable {
     double allPositives = 0;
     for (Row r : counts) {
       String f = r.getString(0);
-      if (f.equals(all)) {
+      if (f.equals(ALL)) {
         allRows += r.getLong(3);
         allPositives += r.getDouble(4);
         continue;
@@ -143,6 +132,22 @@ public final class CategoricalEncoding implements Serializable {
     return new TargetFit(new CategoricalEncoding(vocabulary, full), oof, folds);
   }
 
+  /** Pseudo-feature of {@link #targetCountsQuery} that counts every row, for the prior. */
+  private static final String ALL = "\u0000all";
+
+  /** The aggregate behind {@link #withTargetStats}: rows and positives per (feature, index, fold). */
+  public Dataset<Row> targetCountsQuery(Dataset<Row> events, String labelCol, Column fold) {
+    Column[] pairs = java.util.stream.Stream.concat(vocabulary.keySet().stream()
+        .map(f -> struct(lit(f).as("feature"), indexOf(this, f).as("idx"))),
+        java.util.stream.Stream.of(struct(lit(ALL).as("feature"), lit(0).as("idx"))))
+        .toArray(Column[]::new);
+    return events
+        .select(explode(array(pairs)).as("p"), col(labelCol).cast("double").as("_y"), fold.as("_fold"))
+        .where(col("p.idx").isNotNull())
+        .groupBy(col("p.feature"), col("p.idx"), col("_fold"))
+        .agg(count(lit(1)), org.apache.spark.sql.functions.sum(col("_y")));
+  }
+
   /** The index of a feature's value (rare bucket for unknown values), null when the value is missing. */
   static Column indexOf(CategoricalEncoding encoding, String f) {
     List<String> values = encoding.values(f);
@@ -170,10 +175,23 @@ public final class CategoricalEncoding implements Serializable {
     if (categorical.isEmpty()) {
       return new CategoricalEncoding(vocab);
     }
+    Dataset<Row> ranked = vocabularyQuery(events, categorical, maxCategories, minCount);
+    for (Row r : ranked.select("feature", "value").collectAsList()) {
+      vocab.get(r.getString(0)).add(r.getString(1));
+    }
+    return new CategoricalEncoding(vocab);
+  }
+
+  /**
+   * The query behind {@link #fit}: per feature, the values seen at least {@code minCount} times, ranked by
+   * frequency (ties by value), the {@code maxCategories} first; columns feature, value, n, rank.
+   */
+  public static Dataset<Row> vocabularyQuery(Dataset<Row> events, List<String> categorical, int maxCategories,
+      long minCount) {
     Column[] pairs = categorical.stream()
         .map(f -> struct(lit(f).as("feature"), col(f).cast("string").as("value")))
         .toArray(Column[]::new);
-    Dataset<Row> ranked = events.select(explode(array(pairs)).as("p"))
+    return events.select(explode(array(pairs)).as("p"))
         .select(col("p.feature").as("feature"), col("p.value").as("value"))
         .where(col("value").isNotNull())
         .groupBy("feature", "value").agg(count(lit(1)).as("n"))
@@ -182,10 +200,6 @@ public final class CategoricalEncoding implements Serializable {
             Window.partitionBy("feature").orderBy(col("n").desc(), col("value").asc())))
         .where(col("rank").leq(maxCategories))
         .orderBy("feature", "rank");
-    for (Row r : ranked.select("feature", "value").collectAsList()) {
-      vocab.get(r.getString(0)).add(r.getString(1));
-    }
-    return new CategoricalEncoding(vocab);
   }
 
   /** Rebuilds an encoding from its stored rows (feature, value, idx). */

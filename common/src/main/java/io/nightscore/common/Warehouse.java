@@ -162,6 +162,27 @@ public final class Warehouse {
   }
 
   /**
+   * The userMetadata (JSON object) of the newest commit of {@code table} that wrote {@code date} with
+   * metadata naming it ({@code "dt":"yyyy-MM-dd"}), e.g. what ingest recorded of its input; empty if none.
+   */
+  public java.util.Optional<Map<String, Object>> dayMetadata(Table table, LocalDate date) {
+    List<Row> rows = DeltaTable.forPath(spark, path(table)).history()
+        .where(org.apache.spark.sql.functions.col("userMetadata").contains("\"dt\":\"" + date + "\""))
+        .orderBy(org.apache.spark.sql.functions.col("version").desc()).select("userMetadata").limit(1)
+        .collectAsList();
+    if (rows.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(new com.fasterxml.jackson.databind.ObjectMapper().readValue(rows.get(0).getString(0),
+          new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {}));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("commit metadata of " + qualified(table) + " for " + date
+          + " is not JSON: " + rows.get(0).getString(0), e);
+    }
+  }
+
+  /**
    * Replaces the rows matching {@code condition} with {@code rows} in one commit (creating the table on
    * first use). The condition must be built from validated values only.
    */

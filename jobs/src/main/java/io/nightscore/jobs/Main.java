@@ -8,6 +8,8 @@ import io.nightscore.common.SqlSafety;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.evaluate.EvaluateJob;
 import io.nightscore.jobs.generate.GenerateJob;
+import io.nightscore.jobs.gpu.GpuCheckJob;
+import io.nightscore.jobs.gpu.GpuPlacement;
 import io.nightscore.jobs.ingest.IngestJob;
 import io.nightscore.jobs.ops.CheckJob;
 import io.nightscore.jobs.ops.MaintainJob;
@@ -41,7 +43,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
     subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Report.class,
-        Main.Evaluate.class, Main.Sql.class, Main.Models.class, Main.Maintain.class, Main.Check.class,
+        Main.Evaluate.class, Main.Sql.class, Main.Models.class, Main.Maintain.class, Main.Check.class, Main.GpuCheck.class,
         Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -336,6 +338,64 @@ public final class Main implements Callable<Integer> {
             .map(c -> c.name() + " (" + c.detail() + ")").toList());
       }
       main.out.println("check " + d + ": passed");
+      return 0;
+    }
+  }
+
+  @Command(name = "gpu-check", description = "Where the RAPIDS Accelerator would run ingest, retrain's data "
+      + "preparation and score for one day (its explain API; no GPU needed). Exit 1 on a fallback not allowed.")
+  static final class GpuCheck implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--date", paramLabel = "D", description = "The nightly run to plan (default: newest ingested day).")
+    String date;
+    @Option(names = "--input", paramLabel = "PATH", description = "Raw files of that day (default: what ingest recorded).")
+    String input;
+    @Option(names = "--format", description = "csv, json or parquet (default: what ingest recorded)") String format;
+    @Option(names = "--model-version", paramLabel = "V", description = "Model to score with (default: the champion).")
+    Long modelVersion;
+    @Option(names = "--gpu-config", paramLabel = "FILE", description = "GPU overlay whose spark.rapids.sql.* "
+        + "settings the plan uses (default: conf/gpu-cluster.conf of this installation).")
+    File gpuConfig;
+    @Option(names = "--explain-out", paramLabel = "DIR", description = "Write RAPIDS' full explanation per query here.")
+    File explainOut;
+
+    @Override
+    public Integer call() {
+      LocalDate d = date == null ? null : date(date);
+      IngestJob.Format f = format == null ? null : parseEnum(IngestJob.Format.class, format, "--format");
+      File overlay = gpuConfig;
+      if (overlay == null && System.getenv("NIGHTSCORE_HOME") != null) {
+        File installed = new File(System.getenv("NIGHTSCORE_HOME"), "conf/gpu-cluster.conf");
+        overlay = installed.isFile() ? installed : null;
+      }
+      Map<String, String> rapids = overlay == null ? Map.of()
+          : Settings.from(ConfigLoader.load(overlay, Map.of())).sparkConf();
+      GpuCheckJob.Result r = main.withSession("gpu-check", (spark, settings) -> GpuCheckJob.run(spark, settings,
+          new GpuCheckJob.Options(d, input, f, modelVersion, rapids,
+              explainOut == null ? null : explainOut.toPath())));
+      main.out.printf(Locale.ROOT, "gpu-check %s: RAPIDS' potential GPU plan of each query (%s)%n", r.date(),
+          overlay == null ? "RAPIDS defaults" : "spark.rapids.sql.* of " + overlay);
+      for (GpuCheckJob.Query q : r.queries()) {
+        main.out.printf(Locale.ROOT, "  %-8s %-32s %3d of %3d operators on GPU%n", q.job(), q.name(), q.onGpu(),
+            q.operators().size());
+        for (GpuPlacement.Operator op : q.operators()) {
+          if (!op.onGpu()) {
+            main.out.printf(Locale.ROOT, "      CPU %-24s %s%n          %s%n", op.name(), op.reason(),
+                GpuPlacement.allowance(op).map(a -> "allowed: " + a.why()).orElse("NOT ALLOWED: fix this fallback"));
+          }
+        }
+      }
+      StringBuilder summary = new StringBuilder("gpu-check " + r.date() + ":");
+      for (String job : new String[] {"ingest", "retrain", "score"}) {
+        long[] s = r.share(job);
+        summary.append(String.format(Locale.ROOT, " %s %d/%d (%.0f%%)", job, s[0], s[1], 100.0 * s[0] / s[1]));
+      }
+      summary.append(" operators on GPU; unexpected fallbacks ").append(r.unexpected().size());
+      main.out.println(summary);
+      if (!r.unexpected().isEmpty()) {
+        throw new JobFailedException("operators would fall back to the CPU outside the allow-list: "
+            + r.unexpected().stream().map(o -> o.name() + " (" + o.reason() + ")").toList());
+      }
       return 0;
     }
   }

@@ -265,4 +265,31 @@ class PipelineTest extends SparkTestBase {
     assertThat(m.<scala.collection.Seq<String>>getAs(0).contains("c")).as("categoricals typed 'c'").isTrue();
     assertThat(m.<scala.collection.Map<String, Double>>getAs(1).size()).isGreaterThan(3);
   }
+
+  @Test
+  @Order(15)
+  void gpuCheckPlacesTheJobsOnTheGpuButForTheAllowedFallbacks() throws Exception {
+    Path explained = scratch.resolve("explain");
+    // The input of ingest comes from what ingest recorded for the day; RAPIDS settings from the GPU overlay.
+    Cli.Run r = run("gpu-check", "--date", DAYS[3], "--gpu-config", "../conf/gpu-cluster.conf",
+        "--explain-out", explained.toString());
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertThat(r.out()).contains("ingest   events rows").contains("retrain  training rows")
+        .contains("score    scores rows").contains("unexpected fallbacks 0")
+        .contains("CPU FileSourceScanExec").contains("allowed: Delta table scans")
+        .doesNotContain("NOT ALLOWED");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(ingest|retrain|score) (\\d+)/(\\d+)")
+        .matcher(r.out().substring(r.out().lastIndexOf("gpu-check " + DAYS[3] + ":")));
+    int jobs = 0;
+    while (m.find()) {
+      jobs++;
+      assertThat(Double.parseDouble(m.group(2)) / Double.parseDouble(m.group(3))).as(m.group(1) + " on GPU")
+          .isGreaterThan(0.5);
+    }
+    assertEquals(3, jobs, r.out());
+    try (var files = Files.list(explained)) {
+      assertThat(files.map(f -> f.getFileName().toString()).toList()).contains("01-ingest-raw-row-count.txt")
+          .anySatisfy(f -> assertThat(f).contains("score-scores-rows"));
+    }
+  }
 }

@@ -52,15 +52,9 @@ public final class IngestJob {
     LocalDate date = options.date();
     spark.sparkContext().setJobDescription("ingest " + date + ": read " + options.input());
 
-    Dataset<Row> raw = read(spark, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
-    List<String> missing = IngestRules.missingColumns(raw, schema);
-    if (!missing.isEmpty()) {
-      throw new JobFailedException("input " + options.input() + " lacks the column(s) " + missing
-          + " that nightscore.schema names; found " + List.of(raw.columns())
-          + ". Fix the input or nightscore.schema.*; nothing was written.");
-    }
     Timestamp ingestedAt = Timestamp.from(Instant.now());
-    Dataset<Row> validated = IngestRules.validate(raw, schema, date);
+    Plans plans = plans(spark, settings, options, ingestedAt);
+    Dataset<Row> raw = plans.raw();
 
     spark.sparkContext().setJobDescription("ingest " + date + ": count raw rows");
     long rowsIn = raw.count();
@@ -70,8 +64,7 @@ public final class IngestJob {
     }
 
     spark.sparkContext().setJobDescription("ingest " + date + ": write quarantine");
-    Warehouse.Commit q = warehouse.overwriteDay(IngestRules.quarantine(validated, schema, date, ingestedAt),
-        Table.QUARANTINE, date);
+    Warehouse.Commit q = warehouse.overwriteDay(plans.quarantine(), Table.QUARANTINE, date);
     Map<String, Long> reasons = new TreeMap<>();
     for (Row r : warehouse.readAt(Table.QUARANTINE, q.version())
         .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))))
@@ -91,9 +84,8 @@ public final class IngestJob {
 
     spark.sparkContext().setJobDescription("ingest " + date + ": write events");
     // The raw count travels with the commit, so `check` can prove rows in = written + quarantined later.
-    Warehouse.Commit e = warehouse.overwriteDay(IngestRules.events(validated, schema, date, ingestedAt),
-        Table.EVENTS, date, String.format(Locale.ROOT, "{\"job\":\"ingest\",\"dt\":\"%s\",\"rows_in\":%d,"
-            + "\"quarantined\":%d}", date, rowsIn, bad));
+    Warehouse.Commit e = warehouse.overwriteDay(plans.events(), Table.EVENTS, date, ingestMetadata(date, rowsIn, bad,
+        options));
     if (e.rowsWritten() >= 0 && q.rowsWritten() >= 0 && e.rowsWritten() + q.rowsWritten() != rowsIn) {
       throw new IllegalStateException(String.format(Locale.ROOT,
           "row accounting broke for %s: %d read but %d written + %d quarantined (input changed while "
@@ -102,6 +94,45 @@ public final class IngestJob {
     LOG.info("ingest {}: {} rows in, {} written (events v{}), {} quarantined {}", date, rowsIn,
         e.rowsWritten(), e.version(), bad, reasons);
     return new Result(date, rowsIn, e.rowsWritten(), bad, reasons, e.version());
+  }
+
+  /**
+   * The dataframes one ingest writes, before anything runs: the raw rows (with their source file), the
+   * rows for {@code events} and the rows for {@code quarantine}. Fails when the input lacks a contract column.
+   */
+  public record Plans(Dataset<Row> raw, Dataset<Row> events, Dataset<Row> quarantine) {}
+
+  public static Plans plans(SparkSession spark, Settings settings, Options options, Timestamp ingestedAt) {
+    EventSchema schema = settings.schema();
+    Dataset<Row> raw = read(spark, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
+    List<String> missing = IngestRules.missingColumns(raw, schema);
+    if (!missing.isEmpty()) {
+      throw new JobFailedException("input " + options.input() + " lacks the column(s) " + missing
+          + " that nightscore.schema names; found " + List.of(raw.columns())
+          + ". Fix the input or nightscore.schema.*; nothing was written.");
+    }
+    Dataset<Row> validated = IngestRules.validate(raw, schema, options.date());
+    return new Plans(raw, IngestRules.events(validated, schema, options.date(), ingestedAt),
+        IngestRules.quarantine(validated, schema, options.date(), ingestedAt));
+  }
+
+  /**
+   * The commit metadata of a day's events write: the raw row count (so `check` can prove rows in = written +
+   * quarantined later) and where the rows came from (so `gpu-check` can plan the same ingest).
+   */
+  static String ingestMetadata(LocalDate date, long rowsIn, long quarantined, Options options) {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("job", "ingest");
+    m.put("dt", date.toString());
+    m.put("rows_in", rowsIn);
+    m.put("quarantined", quarantined);
+    m.put("input", options.input());
+    m.put("format", options.format().name().toLowerCase(Locale.ROOT));
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Raw files as the format reads them; CSV values stay text so no bad value is lost to a parse. */

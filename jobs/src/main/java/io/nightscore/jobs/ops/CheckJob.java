@@ -9,7 +9,6 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import io.delta.tables.DeltaTable;
 import io.nightscore.common.ModelRegistry;
 import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
@@ -20,8 +19,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -35,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CheckJob {
   private static final Logger LOG = LoggerFactory.getLogger(CheckJob.class);
-  private static final Pattern ROWS_IN = Pattern.compile("\"rows_in\":(\\d+)");
 
   /** One invariant: its name, whether it held, and the numbers behind it. */
   public record Check(String name, boolean ok, String detail) {}
@@ -88,14 +84,8 @@ public final class CheckJob {
 
   /** The raw row count the latest ingest of {@code date} recorded in its events commit. */
   static Long rawRows(Warehouse warehouse, LocalDate date) {
-    List<Row> rows = DeltaTable.forPath(warehouse.spark(), warehouse.path(Table.EVENTS)).history()
-        .where(col("userMetadata").contains("\"dt\":\"" + date + "\""))
-        .orderBy(col("version").desc()).select("userMetadata").limit(1).collectAsList();
-    if (rows.isEmpty()) {
-      return null;
-    }
-    Matcher m = ROWS_IN.matcher(rows.get(0).getString(0));
-    return m.find() ? Long.parseLong(m.group(1)) : null;
+    Object rows = warehouse.dayMetadata(Table.EVENTS, date).map(m -> m.get("rows_in")).orElse(null);
+    return rows instanceof Number n ? n.longValue() : null;
   }
 
   private static Check meanShift(Warehouse warehouse, LocalDate date, double mean, double factor) {

@@ -89,16 +89,25 @@ public final class RetrainJob {
     }
   }
 
-  public static Result run(SparkSession spark, Settings settings, Options options) {
+  /**
+   * One retrain's data before XGBoost sees it: the window read at a pinned events version, its days, the
+   * holdout split, the categorical encoding learned from the training days, and the model inputs (training
+   * rows and early-stopping rows). {@code windowCounts} is the per-day count query the row totals came from.
+   */
+  public record Prepared(LocalDate date, LocalDate trainStart, LocalDate trainEnd, LocalDate holdoutDate,
+      long eventsVersion, long trainRows, long trainPositives, long holdoutRows, Dataset<Row> windowCounts,
+      Dataset<Row> trainEvents, Dataset<Row> tuneEvents, Dataset<Row> evalEvents, double samplingRate,
+      String calibrationMethod, CategoricalEncoding encoding, Dataset<Row> train, Dataset<Row> stopping) {}
+
+  /** Reads, checks and prepares the data of a retrain for {@code options.date()} (runs the statistics jobs). */
+  public static Prepared prepare(SparkSession spark, Settings settings, Options options) {
     EventSchema schema = settings.schema();
     Warehouse warehouse = new Warehouse(spark, settings);
-    ModelStore store = new ModelStore(warehouse);
     LocalDate date = options.date();
     LocalDate holdoutDate = date.minusDays(1);
     LocalDate trainStart = date.minusDays(settings.windowDays());
     LocalDate trainEnd = date.minusDays(2);
 
-    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), spark.sparkContext().getConf()));
     if (!warehouse.exists(Table.EVENTS)) {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist yet: ingest "
           + trainStart + " .. " + holdoutDate + " before retraining for " + date);
@@ -117,7 +126,8 @@ public final class RetrainJob {
     spark.sparkContext().setJobDescription("retrain " + date + ": count the window");
     Map<LocalDate, Long> perDay = new TreeMap<>();
     long trainPositives = 0;
-    for (Row r : window.groupBy("dt").agg(count(lit(1)), sum(col(schema.label()).cast("long"))).collectAsList()) {
+    Dataset<Row> windowCounts = window.groupBy("dt").agg(count(lit(1)), sum(col(schema.label()).cast("long")));
+    for (Row r : windowCounts.collectAsList()) {
       LocalDate d = r.getDate(0).toLocalDate();
       perDay.put(d, r.getLong(1));
       if (!d.equals(holdoutDate) && !r.isNullAt(2)) {
@@ -168,6 +178,34 @@ public final class RetrainJob {
     // same (sampled) distribution; calibration then sees every tuning row.
     Dataset<Row> stopping = Features.assemble(Sampling.negatives(tuneEvents, schema, samplingRate, seed), schema,
         encoding);
+
+    return new Prepared(date, trainStart, trainEnd, holdoutDate, eventsVersion, trainRows, trainPositives,
+        holdoutRows, windowCounts, trainEvents, tuneEvents, evalEvents, samplingRate, calibrationMethod, encoding,
+        train, stopping);
+  }
+
+  public static Result run(SparkSession spark, Settings settings, Options options) {
+    EventSchema schema = settings.schema();
+    Warehouse warehouse = new Warehouse(spark, settings);
+    ModelStore store = new ModelStore(warehouse);
+    JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), spark.sparkContext().getConf()));
+    Prepared p = prepare(spark, settings, options);
+    LocalDate date = p.date();
+    LocalDate holdoutDate = p.holdoutDate();
+    LocalDate trainStart = p.trainStart();
+    LocalDate trainEnd = p.trainEnd();
+    long eventsVersion = p.eventsVersion();
+    long trainRows = p.trainRows();
+    long trainPositives = p.trainPositives();
+    long holdoutRows = p.holdoutRows();
+    boolean predecessor = options.recipe() == Recipe.PREDECESSOR;
+    double samplingRate = p.samplingRate();
+    String calibrationMethod = p.calibrationMethod();
+    CategoricalEncoding encoding = p.encoding();
+    Dataset<Row> train = p.train();
+    Dataset<Row> stopping = p.stopping();
+    Dataset<Row> tuneEvents = p.tuneEvents();
+    Dataset<Row> evalEvents = p.evalEvents();
 
     Map<String, Object> extra = new TreeMap<>();
     if (predecessor) {

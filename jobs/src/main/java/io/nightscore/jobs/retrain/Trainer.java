@@ -130,7 +130,7 @@ public final class Trainer {
     return clf.fit(deterministicLayout(train, clf.getNumWorkers(), idCol));
   }
 
-  static Dataset<Row> deterministicLayout(Dataset<Row> rows, int workers, String idCol) {
+  public static Dataset<Row> deterministicLayout(Dataset<Row> rows, int workers, String idCol) {
     return rows.repartition(workers, functions.xxhash64(functions.col(idCol), functions.col("dt")))
         .sortWithinPartitions(idCol, "dt");
   }

@@ -41,7 +41,7 @@ final class BatchPredictor {
    * float columns {@link io.nightscore.common.Features#assemble} wrote, in model order; they and the
    * assembled array column are dropped, every other column passes through.
    */
-  static Dataset<Row> predict(Booster booster, Dataset<Row> assembled, List<String> features, String arrayCol,
+  static Dataset<Row> predict(ml.dmlc.xgboost4j.scala.Booster booster, Dataset<Row> assembled, List<String> features, String arrayCol,
       String scoreCol, int batchRows) {
     List<Column> keep = new ArrayList<>();
     StructType out = new StructType();
@@ -55,7 +55,9 @@ final class BatchPredictor {
     features.forEach(f -> keep.add(col(f).cast("float")));
     out = out.add(scoreCol, DataTypes.DoubleType, false);
     int threads = Integer.parseInt(assembled.sparkSession().conf().get("spark.task.cpus", "1"));
-    Broadcast<Booster> shared = JavaSparkContext.fromSparkContext(assembled.sparkSession().sparkContext())
+    // The Scala wrapper is what is broadcast: its finalizer disposes the native booster, so the wrapper must
+    // live as long as the broadcast (the caller's model may be garbage collected before the query runs).
+    Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared = JavaSparkContext.fromSparkContext(assembled.sparkSession().sparkContext())
         .broadcast(booster);
     return assembled.select(keep.toArray(new Column[0]))
         .mapPartitions(new Partition(shared, passThrough, features.size(), batchRows, threads), Encoders.row(out));
@@ -64,13 +66,13 @@ final class BatchPredictor {
   /** One partition's rows, predicted {@code batchRows} at a time. */
   private static final class Partition implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-    private final Broadcast<Booster> booster;
+    private final Broadcast<ml.dmlc.xgboost4j.scala.Booster> booster;
     private final int passThrough;
     private final int features;
     private final int batchRows;
     private final int threads;
 
-    Partition(Broadcast<Booster> booster, int passThrough, int features, int batchRows, int threads) {
+    Partition(Broadcast<ml.dmlc.xgboost4j.scala.Booster> booster, int passThrough, int features, int batchRows, int threads) {
       this.booster = booster;
       this.passThrough = passThrough;
       this.features = features;
@@ -80,7 +82,7 @@ final class BatchPredictor {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) throws XGBoostError {
-      Booster b = booster.value();
+      Booster b = booster.value().booster();
       // Each task predicts with its own CPU share (spark.task.cpus), not every core of the executor.
       synchronized (CONFIGURED) {
         if (CONFIGURED.add(b)) {

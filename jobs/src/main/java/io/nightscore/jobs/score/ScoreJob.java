@@ -62,10 +62,7 @@ public final class ScoreJob {
     if (!warehouse.exists(Table.EVENTS)) {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist: ingest " + date + " first");
     }
-    ModelRecord record = options.modelVersion() != null ? store.get(options.modelVersion())
-        : store.get(registry.champion().orElseThrow(() -> new JobFailedException("there is no champion model in "
-            + warehouse.qualified(Table.MODEL_ALIASES) + ": no version has passed the gate yet. See `nightscore "
-            + "models list`; promote one with `models promote V`, or score with --model-version V.")).version());
+    ModelRecord record = modelToScore(warehouse, store, registry, options.modelVersion());
     ModelRecord shadow = options.shadow() || settings.shadowScoring()
         ? newestChallenger(store, registry, record.version()).orElse(null) : null;
     if ((options.shadow() || settings.shadowScoring()) && shadow == null) {
@@ -107,6 +104,15 @@ public final class ScoreJob {
     }
     return new Result(date, record.version(), eventsVersion, commit.rowsWritten(), commit.version(), seconds,
         shadow == null ? null : shadow.version(), shadowRows);
+  }
+
+  /** The model asked for, or the champion when {@code modelVersion} is null. */
+  public static ModelRecord modelToScore(Warehouse warehouse, ModelStore store, ModelRegistry registry,
+      Long modelVersion) {
+    return modelVersion != null ? store.get(modelVersion)
+        : store.get(registry.champion().orElseThrow(() -> new JobFailedException("there is no champion model in "
+            + warehouse.qualified(Table.MODEL_ALIASES) + ": no version has passed the gate yet. See `nightscore "
+            + "models list`; promote one with `models promote V`, or score with --model-version V.")).version());
   }
 
   /** The newest version that has never been champion and is newer than {@code champion}. */

@@ -32,7 +32,7 @@ public final class Scoring {
       return m.transform(assembled).withColumn(scoreCol,
           functions.vector_to_array(col("_probability"), "float64").getItem(1)).drop("_probability");
     }
-    return BatchPredictor.predict(model.nativeBooster().booster(), assembled, featureNames(model), Features.COLUMN,
+    return BatchPredictor.predict(model.nativeBooster(), assembled, featureNames(model), Features.COLUMN,
         scoreCol, model.getInferBatchSize());
   }
 

@@ -86,4 +86,22 @@ class ScoringTest extends SparkTestBase {
     double b = Scoring.predictRaw(model, shuffled, "p").where(col("id").equalTo("e7")).head().getAs("p");
     assertEquals(a, b, 0.0);
   }
+
+  /** A model loaded for one query only, as score does; nothing but the query refers to it afterwards. */
+  static Dataset<Row> predictWithATransientModel(String path) {
+    return Scoring.predictRaw(XGBoostClassificationModel.read().load(path), rows, "p");
+  }
+
+  @Test
+  void theModelMayBeCollectedBeforeTheQueryRuns() throws Exception {
+    String path = scratch.resolve("model").toString();
+    model.write().overwrite().save(path);
+    Dataset<Row> predicted = predictWithATransientModel(path);
+    // XGBoost's Scala booster disposes its native booster when finalized: the query must keep it alive.
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      System.runFinalization();
+    }
+    assertEquals(3001, predicted.where(col("p").between(0, 1)).count());
+  }
 }

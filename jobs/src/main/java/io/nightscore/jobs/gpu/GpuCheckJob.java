@@ -1,0 +1,188 @@
+package io.nightscore.jobs.gpu;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+
+import io.nightscore.common.CategoricalEncoding;
+import io.nightscore.common.EventSchema;
+import io.nightscore.common.ModelRegistry;
+import io.nightscore.common.ModelStore;
+import io.nightscore.common.Settings;
+import io.nightscore.common.Table;
+import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.JobFailedException;
+import io.nightscore.jobs.ingest.IngestJob;
+import io.nightscore.jobs.retrain.RetrainJob;
+import io.nightscore.jobs.retrain.Sampling;
+import io.nightscore.jobs.retrain.Trainer;
+import io.nightscore.jobs.score.ScoreJob;
+import io.nightscore.jobs.score.Scoring;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Shows where the RAPIDS Accelerator would run the dataframe work of ingest, retrain's data preparation and
+ * score for one day, without a GPU: the queries the jobs build are handed to RAPIDS' own explain API
+ * ({@code ExplainPlan.explainPotentialGpuPlan}), which plans them as the plugin would. Nothing is written.
+ */
+public final class GpuCheckJob {
+  static final String EXPLAIN_CLASS = "com.nvidia.spark.rapids.ExplainPlan";
+
+  /**
+   * {@code date}: the nightly run to plan (null = the newest day in events). {@code input}/{@code format}:
+   * the raw files of that day (null = what ingest recorded). {@code modelVersion}: null = the champion.
+   * {@code rapidsConf}: spark.rapids.* settings of the GPU cluster, applied to this session for the plan.
+   * {@code explainDir}: where to write RAPIDS' full explanation of each query (null = nowhere).
+   */
+  public record Options(LocalDate date, String input, IngestJob.Format format, Long modelVersion,
+      Map<String, String> rapidsConf, Path explainDir) {}
+
+  /** One query a job runs, and its operators as RAPIDS would place them. */
+  public record Query(String job, String name, List<GpuPlacement.Operator> operators) {
+    public long onGpu() {
+      return operators.stream().filter(GpuPlacement.Operator::onGpu).count();
+    }
+  }
+
+  public record Result(LocalDate date, List<Query> queries) {
+    public List<GpuPlacement.Operator> unexpected() {
+      return queries.stream().flatMap(q -> GpuPlacement.unexpected(q.operators()).stream()).toList();
+    }
+
+    /** Operators on the GPU and in all, for one job. */
+    public long[] share(String job) {
+      long gpu = 0;
+      long all = 0;
+      for (Query q : queries) {
+        if (q.job().equals(job)) {
+          gpu += q.onGpu();
+          all += q.operators().size();
+        }
+      }
+      return new long[] {gpu, all};
+    }
+  }
+
+  private GpuCheckJob() {}
+
+  public static Result run(SparkSession spark, Settings settings, Options options) {
+    Method explain = explainApi();
+    options.rapidsConf().forEach((k, v) -> {
+      if (k.startsWith("spark.rapids.sql.")) {
+        spark.conf().set(k, v);
+      }
+    });
+    Warehouse warehouse = new Warehouse(spark, settings);
+    if (!warehouse.exists(Table.EVENTS)) {
+      throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist: gpu-check plans the jobs "
+          + "on ingested days; ingest some first");
+    }
+    EventSchema schema = settings.schema();
+    LocalDate date = options.date() != null ? options.date() : newestDay(warehouse);
+    List<Query> queries = new ArrayList<>();
+    Explainer explainer = new Explainer(explain, options.explainDir(), queries);
+
+    // ingest: the day's raw files, as ingest recorded them unless told otherwise.
+    Map<String, Object> recorded = warehouse.dayMetadata(Table.EVENTS, date).orElse(Map.of());
+    String input = options.input() != null ? options.input() : (String) recorded.get("input");
+    if (input == null) {
+      throw new JobFailedException("no raw input for " + date + ": ingest recorded none (days ingested before "
+          + "gpu-check existed) and --input was not given");
+    }
+    IngestJob.Format format = options.format() != null ? options.format()
+        : IngestJob.Format.valueOf(String.valueOf(recorded.getOrDefault("format", "csv")).toUpperCase(Locale.ROOT));
+    IngestJob.Plans ingest = IngestJob.plans(spark, settings, new IngestJob.Options(date, input, format),
+        Timestamp.from(Instant.now()));
+    explainer.add("ingest", "raw row count", ingest.raw().groupBy().count());
+    explainer.add("ingest", "events rows", ingest.events());
+    explainer.add("ingest", "quarantine rows", ingest.quarantine());
+    if (warehouse.exists(Table.QUARANTINE)) {
+      explainer.add("ingest", "quarantine reasons", warehouse.read(Table.QUARANTINE)
+          .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date)))).groupBy("reason").count());
+    }
+
+    // retrain: everything before XGBoost (the statistics jobs run: the later queries embed their results).
+    RetrainJob.Prepared p = RetrainJob.prepare(spark, settings, new RetrainJob.Options(date));
+    explainer.add("retrain", "window rows per day", p.windowCounts());
+    explainer.add("retrain", "categorical vocabulary", CategoricalEncoding.vocabularyQuery(p.trainEvents(),
+        schema.categorical(), settings.maxCategories(), settings.minCategoryCount()));
+    if (settings.categoricalMode().equals("target")) {
+      explainer.add("retrain", "target statistics", p.encoding().targetCountsQuery(p.trainEvents(), schema.label(),
+          Sampling.fold(settings.retrainSeed(), col(schema.id()), settings.targetFolds())));
+    }
+    int workers = settings.xgboost().numWorkers();
+    explainer.add("retrain", "training rows", Trainer.deterministicLayout(p.train(), workers, schema.id()));
+    explainer.add("retrain", "early-stopping rows", Trainer.deterministicLayout(p.stopping(), workers, schema.id()));
+
+    // score: the day's events through the model into the scores rows.
+    ModelStore store = new ModelStore(warehouse);
+    var record = ScoreJob.modelToScore(warehouse, store, new ModelRegistry(warehouse), options.modelVersion());
+    long eventsVersion = warehouse.latestVersion(Table.EVENTS);
+    Dataset<Row> events = warehouse.readAt(Table.EVENTS, eventsVersion)
+        .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))));
+    explainer.add("score", "scores rows (model v" + record.version() + ")", Scoring.scoreDay(store.load(record),
+        events, schema, date, eventsVersion, Timestamp.from(Instant.now())));
+    return new Result(date, queries);
+  }
+
+  private static LocalDate newestDay(Warehouse warehouse) {
+    Row r = warehouse.read(Table.EVENTS).agg(max("dt")).head();
+    if (r.isNullAt(0)) {
+      throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " is empty: ingest a day first");
+    }
+    return r.getDate(0).toLocalDate();
+  }
+
+  /** RAPIDS' explain entry point, from the RAPIDS jar on the driver's class path. */
+  static Method explainApi() {
+    try {
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      return Class.forName(EXPLAIN_CLASS, true, loader).getMethod("explainPotentialGpuPlan", Dataset.class,
+          String.class);
+    } catch (ClassNotFoundException | NoSuchMethodException e) {
+      throw new JobFailedException("the RAPIDS Accelerator jar is not on the class path (" + EXPLAIN_CLASS
+          + " not found). bin/nightscore gpu-check adds it from the local Maven repository, where the build puts "
+          + "it; with spark-submit pass it with --driver-class-path rapids-4-spark_2.12-<version>-cuda12.jar");
+    }
+  }
+
+  /** Explains each query and keeps its operators (and the full text, when asked). */
+  private record Explainer(Method explain, Path dir, List<Query> queries) {
+    void add(String job, String name, Dataset<Row> df) {
+      String text;
+      try {
+        text = String.valueOf(explain.invoke(null, df, "ALL"));
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      } catch (InvocationTargetException e) {
+        throw new IllegalStateException("RAPIDS could not explain " + job + " / " + name + ": "
+            + e.getCause(), e.getCause());
+      }
+      if (dir != null) {
+        try {
+          Files.createDirectories(dir);
+          Files.writeString(dir.resolve(String.format(Locale.ROOT, "%02d-%s-%s.txt", queries.size() + 1, job,
+              name.replaceAll("[^A-Za-z0-9]+", "-"))), text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      queries.add(new Query(job, name, GpuPlacement.parse(text)));
+    }
+  }
+}
