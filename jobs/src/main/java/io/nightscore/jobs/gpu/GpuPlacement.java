@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
  * against the short list of those RAPIDS cannot avoid today.
  */
 public final class GpuPlacement {
-  private static final Pattern NODE = Pattern.compile("^(\\s*)([*!@#])(Exec|NOT_FOUND|Expression|Partitioning|"
-      + "Output|DataWritingCommand|RunnableCommand|Scan|Part)\\s*<([^>]+)>\\s*(.*)$");
+  /** One node: marker, kind (Exec, NOT_FOUND, Expression, Partitioning, ...; empty for some operators), name. */
+  private static final Pattern NODE = Pattern.compile("^(\\s*)([*!@#])(\\w*)\\s*<([^>]+)>\\s*(.*)$");
 
   private GpuPlacement() {}
 
@@ -58,7 +58,8 @@ public final class GpuPlacement {
         continue;
       }
       String kind = m.group(3);
-      boolean operator = kind.equals("Exec") || kind.equals("NOT_FOUND");
+      boolean operator = kind.equals("Exec") || kind.equals("NOT_FOUND")
+          || (kind.isEmpty() && m.group(4).endsWith("Exec"));
       if (operator) {
         if (name != null) {
           ops.add(new Operator(name, gpu, withBlame(reason, blamed)));

@@ -66,7 +66,18 @@ public final class IngestRules {
   /** A raw value as double; null when absent or not a number (whatever spark.sql.ansi.enabled says). */
   private static Column number(Dataset<Row> raw, String name) {
     boolean isText = raw.schema().apply(name).dataType() instanceof StringType;
-    return isText ? expr("try_cast(trim(`" + name + "`) AS DOUBLE)") : col(name).cast("double");
+    return isText ? parse(raw, name, "double") : col(name).cast("double");
+  }
+
+  /**
+   * Trimmed text cast to {@code type}, null when it does not parse. Without ANSI mode (Spark's default) a
+   * plain cast already gives null, and the RAPIDS Accelerator runs it on the GPU; try_cast, which ANSI mode
+   * needs for the same result, it cannot.
+   */
+  private static Column parse(Dataset<Row> raw, String name, String type) {
+    boolean ansi = Boolean.parseBoolean(raw.sparkSession().conf().get("spark.sql.ansi.enabled", "false"));
+    return ansi ? expr("try_cast(trim(`" + name + "`) AS " + type.toUpperCase(java.util.Locale.ROOT) + ")")
+        : trim(col(name)).cast(type);
   }
 
 
@@ -176,7 +187,7 @@ public final class IngestRules {
   private static Column time(Dataset<Row> raw, EventSchema schema) {
     boolean timeIsText = raw.schema().apply(schema.time()).dataType() instanceof StringType;
     return timeIsText
-        ? expr("try_cast(trim(`" + schema.time() + "`) AS TIMESTAMP)")
+        ? parse(raw, schema.time(), "timestamp")
         : col(schema.time()).cast("timestamp");
   }
 

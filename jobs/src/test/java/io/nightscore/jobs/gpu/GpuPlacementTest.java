@@ -25,14 +25,17 @@ class GpuPlacementTest extends SparkTestBase {
       "    !Exec <FileSourceScanExec> cannot run on GPU because unsupported file format: "
           + "org.apache.spark.sql.delta.DeltaParquetFileFormat",
       "      !NOT_FOUND <MapPartitionsExec> cannot run on GPU because no GPU enabled version of operator class "
-          + "org.apache.spark.sql.execution.MapPartitionsExec could be found");
+          + "org.apache.spark.sql.execution.MapPartitionsExec could be found",
+      "        ! <DeserializeToObjectExec> cannot run on GPU because not all expressions can be replaced; GPU does not "
+          + "currently support the operator class org.apache.spark.sql.execution.DeserializeToObjectExec");
 
   @Test
   void parsesOperatorsWithTheExpressionsToBlame() {
     List<GpuPlacement.Operator> ops = GpuPlacement.parse(SAMPLE);
     assertThat(ops).extracting(GpuPlacement.Operator::name)
-        .containsExactly("ProjectExec", "ProjectExec", "FileSourceScanExec", "MapPartitionsExec");
-    assertThat(ops).extracting(GpuPlacement.Operator::onGpu).containsExactly(true, false, false, false);
+        .containsExactly("ProjectExec", "ProjectExec", "FileSourceScanExec", "MapPartitionsExec",
+            "DeserializeToObjectExec");
+    assertThat(ops).extracting(GpuPlacement.Operator::onGpu).containsExactly(true, false, false, false, false);
     assertThat(ops.get(1).reason()).startsWith("not all expressions can be replaced [ScalaUDF: neither UDF");
     // Delta scans and the predict step are allowed; a UDF in a projection is not.
     assertThat(GpuPlacement.unexpected(ops)).extracting(GpuPlacement.Operator::name).containsExactly("ProjectExec");

@@ -79,6 +79,19 @@ class IngestRulesTest extends SparkTestBase {
   }
 
   @Test
+  void ansiModeQuarantinesTheSameRowsInsteadOfFailing() {
+    // Without ANSI mode the parse is a plain cast (the GPU runs it); with it, try_cast: same reasons either way.
+    List<Row> plain = IngestRules.validate(day(), SCHEMA, DAY).select("id", IngestRules.REASON).collectAsList();
+    spark.conf().set("spark.sql.ansi.enabled", "true");
+    try {
+      List<Row> ansi = IngestRules.validate(day(), SCHEMA, DAY).select("id", IngestRules.REASON).collectAsList();
+      assertThat(ansi).containsExactlyInAnyOrderElementsOf(plain);
+    } finally {
+      spark.conf().unset("spark.sql.ansi.enabled");
+    }
+  }
+
+  @Test
   void rowsAreConservedAndTheEarliestDuplicateIsKept() {
     Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
     Timestamp now = Timestamp.valueOf("2026-11-02 01:00:00");
