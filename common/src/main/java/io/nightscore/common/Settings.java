@@ -36,6 +36,8 @@ public final class Settings implements Serializable {
   private final double maxMeanShift;
   private final Map<String, String> sparkConf;
   private final String rendered;
+  /** The layered config these settings came from (driver side only), for {@link #with}. */
+  private final transient Config config;
 
   /** Keys whose values never reach the registry's copy of the config (credentials in spark.hadoop.* etc.). */
   private static final java.util.regex.Pattern SECRET =
@@ -103,6 +105,20 @@ public final class Settings implements Serializable {
       }
     }
     this.rendered = shown.root().render(ConfigRenderOptions.concise().setFormatted(true));
+    this.config = c;
+  }
+
+  /**
+   * These settings with some keys overridden (e.g. a benchmark's fixed rounds), validated like --conf.
+   * Only on the driver: the layered config is not serialized.
+   */
+  public Settings with(Map<String, String> overrides) {
+    if (config == null) {
+      throw new IllegalStateException("Settings.with is driver-only: these settings were deserialized");
+    }
+    Config layered = ConfigLoader.overrides(new LinkedHashMap<>(overrides)).withFallback(config);
+    ConfigLoader.validate(layered, com.typesafe.config.ConfigFactory.defaultReference());
+    return from(layered);
   }
 
   /** Validates and wraps an already layered config (see {@link ConfigLoader}). */

@@ -6,6 +6,7 @@ import io.nightscore.common.ModelStore;
 import io.nightscore.common.Settings;
 import io.nightscore.common.SqlSafety;
 import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.bench.BenchJob;
 import io.nightscore.jobs.evaluate.EvaluateJob;
 import io.nightscore.jobs.generate.GenerateJob;
 import io.nightscore.jobs.gpu.GpuCheckJob;
@@ -25,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -43,7 +45,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
     subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Report.class,
-        Main.Evaluate.class, Main.Sql.class, Main.Models.class, Main.Maintain.class, Main.Check.class, Main.GpuCheck.class,
+        Main.Evaluate.class, Main.Sql.class, Main.Models.class, Main.Maintain.class, Main.Check.class, Main.GpuCheck.class, Main.Bench.class,
         Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -294,7 +296,7 @@ public final class Main implements Callable<Integer> {
       LocalDate d = date(date);
       ScoreJob.Result r = main.withSession("score",
           (spark, settings) -> ScoreJob.run(spark, settings, new ScoreJob.Options(d, modelVersion, shadow)));
-      main.out.printf(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d seconds=%.1f"
+      main.out.printf(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d seconds=%.3f"
               + "%s%n", r.date(), r.rowsScored(), r.modelVersion(), r.eventsVersion(), r.scoresVersion(), r.seconds(),
           r.shadowVersion() == null ? "" : " shadow_version=" + r.shadowVersion() + " shadow_rows=" + r.shadowRows());
       return 0;
@@ -396,6 +398,84 @@ public final class Main implements Callable<Integer> {
         throw new JobFailedException("operators would fall back to the CPU outside the allow-list: "
             + r.unexpected().stream().map(o -> o.name() + " (" + o.reason() + ")").toList());
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "bench", description = "Speed figures side by side on generated data: scoring vs native XGBoost "
+      + "prediction, training vs Python XGBoost, time and memory per row from the smallest to the largest day, "
+      + "negative sampling. Prints a table and a summary line; writes bench.tsv and plots to --out.")
+  static final class Bench implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--rows", defaultValue = "500000", paramLabel = "N",
+        description = "Rows of the generated training day and holdout day (default ${DEFAULT-VALUE}).") long rows;
+    @Option(names = "--features", defaultValue = "default", description = "default or criteo (with --config "
+        + "conf/criteo.conf)") String features;
+    @Option(names = "--out", defaultValue = "bench-out", paramLabel = "DIR",
+        description = "Its warehouse, table and plots (default ${DEFAULT-VALUE}); emptied first.") File outDir;
+    @Option(names = "--sizes", defaultValue = "2000000,4000000,8000000,16000000", split = ",", paramLabel = "N,...",
+        description = "Rows of the scoring days, smallest first (default ${DEFAULT-VALUE}).") List<Long> sizes;
+    @Option(names = "--rounds", defaultValue = "100", description = "Boosting rounds, no early stopping.") int rounds;
+    @Option(names = "--sampling-rate", defaultValue = "0.1", description = "Negative sampling rate compared.")
+    double samplingRate;
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with xgboost and pandas.")
+    String python;
+    @Option(names = "--no-python", description = "Skip the Python XGBoost peer.") boolean noPython;
+    @Option(names = "--train-script", hidden = true, description = "bench_train.py (default: bin/ of this "
+        + "installation)") String trainScript;
+    @Option(names = "--in-process", description = "Score the scaling days in this JVM (peak heap) instead of one "
+        + "fresh JVM each (peak resident memory, needs bin/nightscore).") boolean inProcess;
+
+    @Override
+    public Integer call() throws IOException {
+      if (rows < 100 || sizes.isEmpty() || sizes.stream().anyMatch(s -> s < rows) || rounds < 1
+          || !(samplingRate > 0 && samplingRate < 1)) {
+        throw new IllegalArgumentException("bench needs --rows >= 100, --sizes each >= --rows (" + rows + "), "
+            + "--rounds >= 1 and --sampling-rate in (0, 1); got rows=" + rows + " sizes=" + sizes + " rounds="
+            + rounds + " sampling-rate=" + samplingRate);
+      }
+      String home = System.getenv("NIGHTSCORE_HOME");
+      List<String> launcher = null;
+      if (!inProcess) {
+        if (home == null) {
+          throw new IllegalArgumentException("bench scores each size in a fresh JVM through bin/nightscore "
+              + "(NIGHTSCORE_HOME is not set: run it with bin/nightscore), or use --in-process");
+        }
+        launcher = new java.util.ArrayList<>(List.of(home + "/bin/nightscore"));
+        if (main.config != null) {
+          launcher.addAll(List.of("--config", main.config.getAbsolutePath()));
+        }
+        for (Map.Entry<String, String> e : main.conf.entrySet()) {
+          launcher.addAll(List.of("--conf", e.getKey() + "=" + e.getValue()));
+        }
+      }
+      java.nio.file.Path dir = outDir.toPath().toAbsolutePath();
+      SqlSafety.checkPath(dir.toString(), "--out");
+      java.nio.file.Path marker = dir.resolve(".nightscore-bench");
+      boolean empty = !Files.exists(dir);
+      if (!empty) {
+        try (var list = Files.list(dir)) {
+          empty = list.findAny().isEmpty();
+        }
+      }
+      if (!empty && !Files.exists(marker)) {
+        throw new IllegalArgumentException("--out " + dir + " is not empty and was not written by bench; "
+            + "bench deletes its --out first, so give it a new or earlier bench folder");
+      }
+      if (Files.exists(dir)) {
+        try (var walk = Files.walk(dir)) {
+          for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+      Files.createDirectories(dir);
+      Files.writeString(marker, "written by nightscore bench; deleted and rewritten by the next bench run\n");
+      BenchJob.Options o = new BenchJob.Options(rows, features, dir, List.copyOf(sizes), rounds,
+          noPython ? null : python, trainScript != null ? trainScript
+              : (home == null ? "bin" : home + "/bin") + "/bench_train.py", launcher,
+          samplingRate);
+      main.withSession("bench", (spark, settings) -> BenchJob.run(spark, settings, o, main.out));
       return 0;
     }
   }

@@ -1,0 +1,427 @@
+package io.nightscore.jobs.bench;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
+
+import io.nightscore.common.EventSchema;
+import io.nightscore.common.Features;
+import io.nightscore.common.ModelStore;
+import io.nightscore.common.Settings;
+import io.nightscore.common.Table;
+import io.nightscore.common.Warehouse;
+import io.nightscore.jobs.JobFailedException;
+import io.nightscore.jobs.generate.GenerateJob;
+import io.nightscore.jobs.generate.World;
+import io.nightscore.jobs.ingest.IngestJob;
+import io.nightscore.jobs.retrain.RetrainJob;
+import io.nightscore.jobs.score.ScoreJob;
+import io.nightscore.jobs.score.Scoring;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import ml.dmlc.xgboost4j.java.Booster;
+import ml.dmlc.xgboost4j.java.DMatrix;
+import ml.dmlc.xgboost4j.java.XGBoostError;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The speed figures, measured side by side in one run on generated data: end-to-end scoring against native
+ * XGBoost prediction on the same rows, retrain's training against single-process Python XGBoost on the same
+ * matrix, time and memory per row from the smallest to the largest day, and negative sampling's speed-up and
+ * cost. Everything lives under {@code --out}: its own warehouse, the table and the plots.
+ */
+public final class BenchJob {
+  static final LocalDate TRAIN_DAY = LocalDate.of(2026, 1, 1);
+  static final LocalDate HOLDOUT_DAY = TRAIN_DAY.plusDays(1);
+  static final LocalDate RETRAIN_DATE = TRAIN_DAY.plusDays(2);
+  private static final Pattern SCORE_LINE = Pattern.compile("score \\S+: rows=(\\d+) .*seconds=([0-9.]+)");
+  private static final Pattern PYTHON_LINE = Pattern.compile("python_xgboost rows=(\\d+) .*dmatrix_seconds="
+      + "([0-9.]+) train_seconds=([0-9.]+)");
+
+  /**
+   * {@code rows}: rows of each generated day (training day and holdout day; scoring days replicate the holdout
+   * day up to {@code sizes}). {@code python}: interpreter with xgboost, null = no Python peer.
+   * {@code launcher}: command that runs one nightscore job in a fresh JVM (bin/nightscore with this run's
+   * settings), null = measure the scaling sizes in this JVM (heap instead of process memory).
+   */
+  public record Options(long rows, String world, Path out, List<Long> sizes, int rounds, String python,
+      String trainScript, List<String> launcher, double samplingRate) {}
+
+  /** One scaling point: rows scored, scoring seconds, peak memory in MB and what that memory is. */
+  public record Scale(long rows, double seconds, double peakMb, String memory) {
+    double secondsPerMillion() {
+      return seconds / rows * 1e6;
+    }
+  }
+
+  /** Seconds of each part of scoring one day, prefix by prefix (see {@link #breakdown}). */
+  public record Breakdown(double scan, double assemble, double predict, double write) {}
+
+  public record Result(long scoreRows, double scoreSeconds, double nativeSeconds, Breakdown breakdown,
+      double trainSeconds, double pythonSeconds, int rounds, long trainRows, double sampledTrainSeconds,
+      double logLoss, double sampledLogLoss, List<Scale> scaling, double bytesPerRow) {
+    public double scoringVsNative() {
+      return nativeSeconds / scoreSeconds;
+    }
+
+    public double trainingVsPython() {
+      return trainSeconds / pythonSeconds;
+    }
+
+    public double scalingRatio() {
+      return scaling.get(scaling.size() - 1).secondsPerMillion() / scaling.get(0).secondsPerMillion();
+    }
+
+    public double memoryRatio() {
+      return scaling.get(scaling.size() - 1).peakMb() / scaling.get(0).peakMb();
+    }
+  }
+
+  private BenchJob() {}
+
+  public static Result run(SparkSession spark, Settings base, Options o, PrintStream out) {
+    World world = World.named(o.world(), 42);
+    if (!world.numeric().equals(base.schema().numeric()) || !world.categorical().equals(base.schema().categorical())) {
+      throw new IllegalArgumentException("--features " + o.world() + " generates features that nightscore.schema "
+          + "does not name" + (o.world().equals("criteo") ? "; add --config conf/criteo.conf" : "; drop the overlay"));
+    }
+    Path dir = o.out().toAbsolutePath();
+    Settings settings = base.with(Map.of(
+        "nightscore.warehouse", dir.resolve("warehouse").toString(),
+        "nightscore.database", "nightscore_bench",
+        "nightscore.retrain.window-days", "2",
+        "nightscore.retrain.negative-sampling-rate", "1.0",
+        "nightscore.xgboost.num-round", String.valueOf(o.rounds()),
+        "nightscore.xgboost.early-stopping-rounds", "0"));
+    Warehouse warehouse = new Warehouse(spark, settings);
+    int threads = spark.sparkContext().defaultParallelism();
+    out.printf(Locale.ROOT, "== bench: %s features, %d rows a day, %d rounds, %d threads, warehouse %s%n", o.world(),
+        o.rows(), o.rounds(), threads, warehouse.root());
+
+    // Data: a training day and a holdout day, generated and ingested like any night.
+    String raw = dir.resolve("raw").toString();
+    GenerateJob.run(spark, new GenerateJob.Options(TRAIN_DAY, 2, o.rows(), 42, raw, "parquet", 0.012, 0.0,
+        o.world()));
+    for (LocalDate d : List.of(TRAIN_DAY, HOLDOUT_DAY)) {
+      IngestJob.run(spark, settings, new IngestJob.Options(d, raw + "/events/dt=" + d, IngestJob.Format.PARQUET));
+    }
+
+    // Training: retrain's fit (Spark plan + XGBoost) against Python XGBoost on the matrix it trained on.
+    RetrainJob.Result full = RetrainJob.run(spark, settings, new RetrainJob.Options(RETRAIN_DATE));
+    out.printf(Locale.ROOT, "== retrain: %d rows, %d rounds in %.2f s (model v%d)%n", full.trainRows(), full.rounds(),
+        full.trainSeconds(), full.modelVersion());
+    double python = o.python() == null ? Double.NaN : python(spark, settings, o, dir, threads, out);
+    RetrainJob.Result sampled = RetrainJob.run(spark, settings.with(Map.of(
+        "nightscore.retrain.negative-sampling-rate", String.valueOf(o.samplingRate()))),
+        new RetrainJob.Options(RETRAIN_DATE));
+    out.printf(Locale.ROOT, "== retrain, negatives sampled at %.2f: %d rows in %.2f s%n", o.samplingRate(),
+        sampled.sampledTrainRows(), sampled.trainSeconds());
+
+    // Scoring days: the holdout day's events replicated (new ids) up to each size.
+    List<LocalDate> days = new ArrayList<>();
+    List<Long> dayRows = new ArrayList<>();
+    Dataset<Row> holdout = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(HOLDOUT_DAY))));
+    long holdoutRows = holdout.count();
+    for (int i = 0; i < o.sizes().size(); i++) {
+      LocalDate day = RETRAIN_DATE.plusDays(i);
+      long copies = Math.max(1, Math.round((double) o.sizes().get(i) / holdoutRows));
+      dayRows.add(replicate(spark, warehouse, settings.schema(), holdout, copies, day).rowsWritten());
+      days.add(day);
+    }
+    double bytesPerRow = bytes(spark, warehouse, days.get(0)) / (double) dayRows.get(0);
+
+    // Scoring against the floor, on the smallest day.
+    ScoreJob.Options first = new ScoreJob.Options(days.get(0), full.modelVersion(), false);
+    ScoreJob.run(spark, settings, first); // warm-up: JIT, native library, file system caches
+    long t0 = System.nanoTime();
+    ScoreJob.Result scored = ScoreJob.run(spark, settings, first);
+    double scoreSeconds = (System.nanoTime() - t0) / 1e9;
+    ModelStore.LoadedModel loaded = new ModelStore(warehouse).load(new ModelStore(warehouse).get(full.modelVersion()));
+    Breakdown parts = breakdown(spark, warehouse, settings.schema(), loaded, days.get(0), scoreSeconds);
+    double nativeSeconds = nativePredict(warehouse, settings.schema(), loaded, days.get(0), threads);
+    out.printf(Locale.ROOT, "== score %s: %d rows in %.2f s end to end; native predict %.2f s%n", days.get(0),
+        scored.rowsScored(), scoreSeconds, nativeSeconds);
+
+    // Scaling: each day scored in a fresh JVM (peak resident memory) or in this one (peak heap).
+    List<Scale> scaling = new ArrayList<>();
+    for (int i = 0; i < days.size(); i++) {
+      Scale s = o.launcher() == null ? scaleInProcess(spark, settings, days.get(i), full.modelVersion())
+          : scaleInChild(o.launcher(), settings, days.get(i), full.modelVersion(), dir);
+      out.printf(Locale.ROOT, "== scale %s: %d rows in %.2f s, peak %s %.0f MB%n", days.get(i), s.rows(),
+          s.seconds(), s.memory(), s.peakMb());
+      scaling.add(s);
+    }
+    Result r = new Result(scored.rowsScored(), scoreSeconds, nativeSeconds, parts, full.trainSeconds(), python,
+        full.rounds(), full.trainRows(), sampled.trainSeconds(), full.holdout().logLoss(),
+        sampled.holdout().logLoss(), scaling, bytesPerRow);
+    BenchReport.write(r, o, threads, dir, out);
+    return r;
+  }
+
+  /** Writes {@code copies} copies of the day's events (ids suffixed with the copy number) as {@code day}. */
+  static Warehouse.Commit replicate(SparkSession spark, Warehouse warehouse, EventSchema schema,
+      Dataset<Row> events, long copies, LocalDate day) {
+    List<Column> cols = new ArrayList<>();
+    for (String c : events.columns()) {
+      cols.add(c.equals(schema.id()) ? concat(col(c), lit("~"), col("_copy").cast("string")).as(c)
+          : c.equals("dt") ? lit(java.sql.Date.valueOf(day)).as("dt") : col(c));
+    }
+    int partitions = (int) Math.max(spark.sparkContext().defaultParallelism(),
+        events.rdd().getNumPartitions() * copies / 2);
+    Dataset<Row> rows = events.crossJoin(spark.range(copies).withColumnRenamed("id", "_copy"))
+        .select(cols.toArray(new Column[0])).repartition(partitions);
+    spark.sparkContext().setJobDescription("bench: write " + copies + " copies of the holdout day as " + day);
+    return warehouse.overwriteDay(rows, Table.EVENTS, day);
+  }
+
+  /** Bytes of the day's Parquet files in the events table (Delta never rewrote them). */
+  static long bytes(SparkSession spark, Warehouse warehouse, LocalDate day) {
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(warehouse.path(Table.EVENTS) + "/dt=" + day);
+    try {
+      return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).getContentSummary(p).getLength();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot measure " + p, e);
+    }
+  }
+
+  /**
+   * Scoring one day in growing prefixes, each run to the end with Spark's no-op sink: the scan of the columns
+   * scoring reads, then feature assembly, then prediction; the write is what the end-to-end run adds on top.
+   */
+  static Breakdown breakdown(SparkSession spark, Warehouse warehouse, EventSchema schema,
+      ModelStore.LoadedModel loaded, LocalDate day, double endToEnd) {
+    Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
+    Column[] read = java.util.stream.Stream.concat(java.util.stream.Stream.of(schema.id()), schema.features().stream())
+        .map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    Column[] assembled = java.util.stream.Stream.concat(java.util.stream.Stream.of(schema.id()),
+        schema.features().stream()).map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    double scan = noop(events.select(read));
+    double assemble = noop(Features.assemble(events, schema, loaded.encoding()).select(assembled));
+    double predict = noop(Scoring.scoreDay(loaded, events, schema, day, 0, Timestamp.from(Instant.now())));
+    return new Breakdown(scan, assemble - scan, predict - assemble, endToEnd - predict);
+  }
+
+  private static double noop(Dataset<Row> df) {
+    long t = System.nanoTime();
+    df.write().format("noop").mode("overwrite").save();
+    return (System.nanoTime() - t) / 1e9;
+  }
+
+  /**
+   * The floor: the day's model inputs already in memory as one dense matrix, predicted by the native booster
+   * with as many threads as Spark has cores (best of two runs; the matrix build is not timed).
+   */
+  static double nativePredict(Warehouse warehouse, EventSchema schema, ModelStore.LoadedModel loaded, LocalDate day,
+      int threads) {
+    Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
+    Dataset<Row> assembled = Features.assemble(events, schema, loaded.encoding())
+        .select(schema.features().stream().map(f -> col(f).cast("float")).toArray(Column[]::new));
+    long n = events.count();
+    int nf = schema.features().size();
+    if (n * nf > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("the native floor holds the day in one float array: " + n + " rows x "
+          + nf + " features is too many; use smaller --sizes");
+    }
+    float[] data = new float[(int) (n * nf)];
+    int i = 0;
+    for (Iterator<Row> it = assembled.toLocalIterator(); it.hasNext(); ) {
+      Row r = it.next();
+      for (int j = 0; j < nf; j++) {
+        data[i++] = r.isNullAt(j) ? Float.NaN : r.getFloat(j);
+      }
+    }
+    try {
+      Booster booster = loaded.model().nativeBooster().booster();
+      booster.setParam("nthread", threads);
+      DMatrix matrix = new DMatrix(data, (int) n, nf, Float.NaN);
+      try {
+        double best = Double.MAX_VALUE;
+        for (int run = 0; run < 2; run++) {
+          long t = System.nanoTime();
+          booster.predict(matrix);
+          best = Math.min(best, (System.nanoTime() - t) / 1e9);
+        }
+        return best;
+      } finally {
+        matrix.dispose();
+      }
+    } catch (XGBoostError e) {
+      throw new IllegalStateException("native prediction failed", e);
+    }
+  }
+
+  static Scale scaleInProcess(SparkSession spark, Settings settings, LocalDate day, long version) {
+    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(p -> p.getType() == MemoryType.HEAP).toList();
+    System.gc();
+    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+    ScoreJob.Result r = ScoreJob.run(spark, settings, new ScoreJob.Options(day, version, false));
+    double peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum() / 1048576.0;
+    return new Scale(r.rowsScored(), r.seconds(), peak, "heap");
+  }
+
+  /**
+   * Scores the day in a fresh JVM through the launcher and reads that JVM's peak resident memory (VmHWM) from
+   * /proc while it runs; the seconds are the score job's own (its JVM start and model load excluded).
+   */
+  static Scale scaleInChild(List<String> launcher, Settings settings, LocalDate day, long version, Path dir) {
+    List<String> argv = new ArrayList<>(launcher);
+    argv.addAll(List.of("--conf", "nightscore.warehouse=" + settings.warehouse(), "--conf",
+        "nightscore.database=" + settings.database(), "score", "--date", day.toString(), "--model-version",
+        String.valueOf(version)));
+    Path log = dir.resolve("score-" + day + ".log");
+    try {
+      Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      long peakKb = 0;
+      while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
+        for (ProcessHandle h : p.toHandle().descendants().toList()) {
+          peakKb = Math.max(peakKb, highWaterMarkKb(h.pid()));
+        }
+      }
+      String text = Files.readString(log, StandardCharsets.UTF_8);
+      Matcher m = SCORE_LINE.matcher(text);
+      if (p.exitValue() != 0 || !m.find()) {
+        throw new JobFailedException("scoring " + day + " in a child JVM failed (exit " + p.exitValue() + "); see "
+            + log);
+      }
+      if (peakKb == 0) {
+        throw new JobFailedException("could not read the child JVM's peak memory from /proc (Linux only); use "
+            + "--in-process");
+      }
+      return new Scale(Long.parseLong(m.group(1)), Double.parseDouble(m.group(2)), peakKb / 1024.0, "RSS");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + argv, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new JobFailedException("interrupted while scoring " + day + " in a child JVM");
+    }
+  }
+
+  /** The peak resident set of a process in kB, 0 when unknown (not a Java process, gone, not Linux). */
+  private static long highWaterMarkKb(long pid) {
+    try {
+      Path status = Path.of("/proc/" + pid + "/status");
+      List<String> lines = Files.readAllLines(status, StandardCharsets.UTF_8);
+      if (lines.stream().noneMatch(l -> l.startsWith("Name:") && l.contains("java"))) {
+        return 0;
+      }
+      for (String l : lines) {
+        if (l.startsWith("VmHWM:")) {
+          return Long.parseLong(l.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the process ended between listing and reading
+    }
+    return 0;
+  }
+
+  /** Exports the training matrix of the retrain and runs Python XGBoost on it; its DMatrix + training seconds. */
+  static double python(SparkSession spark, Settings settings, Options o, Path dir, int threads, PrintStream out) {
+    EventSchema schema = settings.schema();
+    RetrainJob.Prepared p = RetrainJob.prepare(spark, settings, new RetrainJob.Options(RETRAIN_DATE));
+    List<Column> cols = new ArrayList<>();
+    cols.add(col(schema.label()).cast("float"));
+    schema.features().forEach(f -> cols.add(col(f)));
+    String export = dir.resolve("python-train").toString();
+    spark.sparkContext().setJobDescription("bench: export the training matrix for Python XGBoost");
+    p.train().select(cols.toArray(new Column[0])).write().mode("overwrite").option("header", "true").csv(export);
+    Map<String, Object> params = new TreeMap<>(settings.xgboost().params());
+    params.remove("device"); // Debian's XGBoost 1.7 predates the device parameter; it trains on the CPU
+    params.put("nthread", threads);
+    params.put("num_round", o.rounds());
+    String json;
+    try {
+      json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(params);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    List<String> argv = List.of(o.python(), o.trainScript(), export, json);
+    Path log = dir.resolve("python-train.log");
+    try {
+      Process proc = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      proc.waitFor();
+      String text = Files.readString(log, StandardCharsets.UTF_8);
+      Matcher m = PYTHON_LINE.matcher(text);
+      if (proc.exitValue() != 0 || !m.find()) {
+        throw new JobFailedException("Python XGBoost failed (exit " + proc.exitValue() + "); see " + log
+            + ". It needs Debian's python3-xgboost and python3-pandas (apt-get install python3-xgboost "
+            + "python3-pandas), or run bench with --no-python.");
+      }
+      double seconds = Double.parseDouble(m.group(2)) + Double.parseDouble(m.group(3));
+      out.printf(Locale.ROOT, "== python xgboost: %s rows, DMatrix %s s + train %s s%n", m.group(1), m.group(2),
+          m.group(3));
+      return seconds;
+    } catch (IOException e) {
+      throw new JobFailedException("cannot start " + o.python() + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new JobFailedException("interrupted while Python XGBoost trained");
+    }
+  }
+
+  /** Figures by name, in print order, for the table file. */
+  static Map<String, String> figures(Result r, Options o, int threads) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("threads", String.valueOf(threads));
+    f.put("features", o.world());
+    f.put("score_rows", String.valueOf(r.scoreRows()));
+    f.put("score_seconds", fmt(r.scoreSeconds()));
+    f.put("native_predict_seconds", fmt(r.nativeSeconds()));
+    f.put("scan_seconds", fmt(r.breakdown().scan()));
+    f.put("assemble_seconds", fmt(r.breakdown().assemble()));
+    f.put("predict_seconds", fmt(r.breakdown().predict()));
+    f.put("write_seconds", fmt(r.breakdown().write()));
+    f.put("train_rows", String.valueOf(r.trainRows()));
+    f.put("rounds", String.valueOf(r.rounds()));
+    f.put("train_seconds", fmt(r.trainSeconds()));
+    f.put("python_train_seconds", fmt(r.pythonSeconds()));
+    f.put("sampled_train_seconds", fmt(r.sampledTrainSeconds()));
+    f.put("sampling_speedup", fmt(r.trainSeconds() / r.sampledTrainSeconds()));
+    f.put("logloss", String.format(Locale.ROOT, "%.5f", r.logLoss()));
+    f.put("sampled_logloss", String.format(Locale.ROOT, "%.5f", r.sampledLogLoss()));
+    f.put("logloss_change", String.format(Locale.ROOT, "%+.2f%%", 100 * (r.sampledLogLoss() / r.logLoss() - 1)));
+    f.put("events_bytes_per_row", fmt(r.bytesPerRow()));
+    for (Scale s : r.scaling()) {
+      f.put("scale_" + s.rows() + "_seconds", fmt(s.seconds()));
+      f.put("scale_" + s.rows() + "_peak_" + s.memory() + "_mb", fmt(s.peakMb()));
+    }
+    return f;
+  }
+
+  static String fmt(double v) {
+    return Double.isNaN(v) ? "NaN" : String.format(Locale.ROOT, "%.3f", v);
+  }
+
+  static void writeText(Path file, String text) {
+    try {
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, text, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.nightscore.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.nightscore.common.SparkTestBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** A tiny run of the benchmark: every measurement runs, the table, summary line and plots come out. */
+class BenchTest extends SparkTestBase {
+
+  static boolean pythonXGBoost() {
+    try {
+      Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import xgboost, pandas").start();
+      return p.waitFor() == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  void tinyBenchMeasuresEverythingAndWritesItsOutputs() throws Exception {
+    Path out = scratch.resolve("bench");
+    boolean python = pythonXGBoost();
+    List<String> args = new java.util.ArrayList<>(List.of("bench", "--rows", "3000", "--sizes", "3000,6000",
+        "--rounds", "10", "--in-process", "--out", out.toString(), "--train-script", "../bin/bench_train.py"));
+    if (!python) {
+      args.add("--no-python");
+    }
+    Cli.Run r = Cli.run(spark, List.of("--conf", "nightscore.features.min-category-count=5"),
+        args.toArray(new String[0]));
+    assertEquals(0, r.code(), r.out() + r.err());
+    String last = r.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+    Matcher m = Pattern.compile("scoring_vs_native=(\\S+) training_vs_python=(\\S+) scaling_6k_vs_3k=(\\S+) "
+        + "memory_6k_vs_3k=(\\S+)").matcher(last);
+    assertThat(m.matches()).as(last).isTrue();
+    assertThat(Double.parseDouble(m.group(1))).isGreaterThan(0);
+    assertThat(Double.parseDouble(m.group(3))).isGreaterThan(0);
+    assertThat(Double.parseDouble(m.group(4))).isGreaterThan(0);
+    assertThat(Double.isNaN(Double.parseDouble(m.group(2)))).isEqualTo(!python);
+
+    Map<String, String> tsv = Files.readAllLines(out.resolve("bench.tsv")).stream().skip(1)
+        .map(l -> l.split("\t")).collect(Collectors.toMap(a -> a[0], a -> a[1]));
+    assertThat(Long.parseLong(tsv.get("score_rows"))).isBetween(2900L, 3000L);
+    assertThat(tsv).containsKeys("native_predict_seconds", "scan_seconds", "predict_seconds", "write_seconds",
+        "sampled_train_seconds", "logloss_change", "events_bytes_per_row", "scale_6000_peak_heap_mb");
+    assertThat(Long.parseLong(tsv.get("train_rows"))).isBetween(2900L, 3000L);
+    assertThat(Double.parseDouble(tsv.get("events_bytes_per_row"))).isBetween(20.0, 2000.0);
+    for (String png : List.of("throughput.png", "breakdown.png")) {
+      assertThat(Files.size(out.resolve(png))).as(png).isGreaterThan(1000);
+    }
+    assertThat(r.out()).contains("negative sampling at 0.10: training").contains("score end to end");
+
+    // A second run empties its own folder; a folder bench did not write is refused.
+    Path foreign = scratch.resolve("foreign");
+    Files.createDirectories(foreign);
+    Files.writeString(foreign.resolve("keep.txt"), "mine");
+    Cli.Run refused = Cli.run(spark, List.of(), "bench", "--in-process", "--out", foreign.toString());
+    assertEquals(2, refused.code());
+    assertThat(refused.err()).contains("not empty and was not written by bench");
+    assertThat(Files.readString(foreign.resolve("keep.txt"))).isEqualTo("mine");
+  }
+}
