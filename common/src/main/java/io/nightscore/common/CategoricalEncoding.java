@@ -138,30 +138,47 @@ public final class CategoricalEncoding implements Serializable {
   /** The aggregate behind {@link #withTargetStats}: rows and positives per (feature, index, fold). */
   public Dataset<Row> targetCountsQuery(Dataset<Row> events, String labelCol, Column fold) {
     Column[] pairs = java.util.stream.Stream.concat(vocabulary.keySet().stream()
-        .map(f -> struct(lit(f).as("feature"), indexOf(this, f).as("idx"))),
+        .map(f -> struct(lit(f).as("feature"), col(indexColumn(f)).as("idx"))),
         java.util.stream.Stream.of(struct(lit(ALL).as("feature"), lit(0).as("idx"))))
         .toArray(Column[]::new);
-    return events
+    return withIndices(events)
         .select(explode(array(pairs)).as("p"), col(labelCol).cast("double").as("_y"), fold.as("_fold"))
         .where(col("p.idx").isNotNull())
         .groupBy(col("p.feature"), col("p.idx"), col("_fold"))
         .agg(count(lit(1)), org.apache.spark.sql.functions.sum(col("_y")));
   }
 
-  /** The index of a feature's value (rare bucket for unknown values), null when the value is missing. */
-  static Column indexOf(CategoricalEncoding encoding, String f) {
-    List<String> values = encoding.values(f);
-    int[] indices = new int[values.size()];
-    for (int i = 0; i < indices.length; i++) {
-      indices[i] = i;
+  /** The column {@link #withIndices} adds for a categorical feature. */
+  public static String indexColumn(String feature) {
+    return "_idx_" + feature;
+  }
+
+  /**
+   * Adds every categorical feature's index as an int column {@link #indexColumn}: null for a missing value,
+   * the rare index for a value outside the vocabulary. One broadcast hash join per feature against its
+   * vocabulary (at most max-categories rows): a hash lookup per row, where a literal map (element_at) would
+   * compare the value with the vocabulary's entries one by one.
+   */
+  public Dataset<Row> withIndices(Dataset<Row> events) {
+    SparkSession spark = events.sparkSession();
+    Dataset<Row> out = events;
+    for (String f : vocabulary.keySet()) {
+      List<String> values = values(f);
+      String valueCol = "_vocab_value_" + f;
+      String hitCol = "_vocab_index_" + f;
+      List<Row> rows = new ArrayList<>(values.size());
+      for (int i = 0; i < values.size(); i++) {
+        rows.add(RowFactory.create(values.get(i), i));
+      }
+      Dataset<Row> table = spark.createDataFrame(rows, new StructType()
+          .add(valueCol, DataTypes.StringType, false).add(hitCol, DataTypes.IntegerType, false));
+      Column value = col(f).cast("string");
+      out = out.join(org.apache.spark.sql.functions.broadcast(table), value.equalTo(col(valueCol)), "left")
+          .withColumn(indexColumn(f), org.apache.spark.sql.functions.when(value.isNull(), lit(null).cast("int"))
+              .otherwise(org.apache.spark.sql.functions.coalesce(col(hitCol), lit(rareIndex(f)))))
+          .drop(valueCol, hitCol);
     }
-    Column value = col(f).cast("string");
-    Column index = values.isEmpty()
-        ? lit(null).cast("int")
-        : org.apache.spark.sql.functions.element_at(org.apache.spark.sql.functions.map_from_arrays(
-            lit(values.toArray(new String[0])), lit(indices)), value);
-    return org.apache.spark.sql.functions.when(value.isNull(), lit(null).cast("int"))
-        .otherwise(org.apache.spark.sql.functions.coalesce(index, lit(encoding.rareIndex(f))));
+    return out;
   }
 
   /**

@@ -77,10 +77,9 @@ public final class Features {
     if (fold != null) {
       out = out.withColumn("_fold", fold);
     }
+    out = encoding.withIndices(out);
     for (String f : schema.categorical()) {
-      // The index goes to its own column first so its lookup literal appears once in the plan.
-      out = out.withColumn("_idx", CategoricalEncoding.indexOf(encoding, f));
-      Column index = col("_idx");
+      Column index = col(CategoricalEncoding.indexColumn(f));
       Column encoded;
       if (target != null) {
         encoded = element_at(floats(target.outOfFold().get(f)),
@@ -92,7 +91,9 @@ public final class Features {
       }
       out = out.withColumn(f, when(index.isNull(), nan).otherwise(encoded));
     }
-    out = out.drop("_idx");
+    for (String f : schema.categorical()) {
+      out = out.drop(CategoricalEncoding.indexColumn(f));
+    }
     if (fold != null) {
       out = out.drop("_fold");
     }
