@@ -423,6 +423,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--no-python", description = "Skip the Python XGBoost peer.") boolean noPython;
     @Option(names = "--train-script", hidden = true, description = "bench_train.py (default: bin/ of this "
         + "installation)") String trainScript;
+    @Option(names = "--child-heap", defaultValue = "2g", description = "Heap of each scaling JVM (default "
+        + "${DEFAULT-VALUE}): the same for every size.") String childHeap;
     @Option(names = "--in-process", description = "Score the scaling days in this JVM (peak heap) instead of one "
         + "fresh JVM each (peak resident memory, needs bin/nightscore).") boolean inProcess;
 
@@ -474,7 +476,7 @@ public final class Main implements Callable<Integer> {
       BenchJob.Options o = new BenchJob.Options(rows, features, dir, List.copyOf(sizes), rounds,
           noPython ? null : python, trainScript != null ? trainScript
               : (home == null ? "bin" : home + "/bin") + "/bench_train.py", launcher,
-          samplingRate);
+          samplingRate, childHeap);
       main.withSession("bench", (spark, settings) -> BenchJob.run(spark, settings, o, main.out));
       return 0;
     }

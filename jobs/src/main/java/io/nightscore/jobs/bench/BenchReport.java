@@ -36,10 +36,12 @@ final class BenchReport {
     line(out, "  write (Delta) and job overhead", b.write(), r.scoreRows());
     line(out, "native Booster.predict, same rows in memory", r.nativeSeconds(), r.scoreRows());
     line(out, "retrain fit (" + r.rounds() + " rounds)", r.trainSeconds(), r.trainRows());
+    line(out, "  its input rows alone (read, encode, layout)", r.trainPrepSeconds(), r.trainRows());
     line(out, "Python XGBoost DMatrix + train", r.pythonSeconds(), r.trainRows());
     line(out, "retrain fit, negatives sampled at " + o.samplingRate(), r.sampledTrainSeconds(), r.trainRows());
     for (BenchJob.Scale s : r.scaling()) {
-      out.printf(Locale.ROOT, "%-44s %12.2f s %14.0f   peak %s %.0f MB%n", "scale " + s.rows() + " rows", s.seconds(),
+      out.printf(Locale.ROOT, "%-44s %12.2f s %14.0f   peak %s %.0f MB%n", "scale " + s.rows() + " rows"
+          + (o.launcher() == null ? " (in-process)" : " (own JVM, heap " + o.childHeap() + ")"), s.seconds(),
           s.rows() / s.seconds(), s.memory(), s.peakMb());
     }
     out.printf(Locale.ROOT, "negative sampling at %.2f: training %.2fx faster, holdout log loss %.5f -> %.5f (%s)%n",
