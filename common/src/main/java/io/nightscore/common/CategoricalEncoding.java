@@ -1,12 +1,14 @@
 package io.nightscore.common;
 
 import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.when;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -153,32 +155,68 @@ public final class CategoricalEncoding implements Serializable {
     return "_idx_" + feature;
   }
 
+  /** The column {@link #lookup} adds for a categorical feature: the value's index, null if none. */
+  public static String hitColumn(String feature) {
+    return "_hit_" + feature;
+  }
+
+  /** The column {@link #lookup} adds for a categorical feature: the payload of the value's index, an array. */
+  public static String payloadColumn(String feature) {
+    return "_payload_" + feature;
+  }
+
   /**
    * Adds every categorical feature's index as an int column {@link #indexColumn}: null for a missing value,
-   * the rare index for a value outside the vocabulary. One broadcast hash join per feature against its
-   * vocabulary (at most max-categories rows): a hash lookup per row, where a literal map (element_at) would
-   * compare the value with the vocabulary's entries one by one.
+   * the rare index for a value outside the vocabulary.
    */
   public Dataset<Row> withIndices(Dataset<Row> events) {
-    SparkSession spark = events.sparkSession();
     Dataset<Row> out = events;
     for (String f : vocabulary.keySet()) {
-      List<String> values = values(f);
-      String valueCol = "_vocab_value_" + f;
-      String hitCol = "_vocab_index_" + f;
-      List<Row> rows = new ArrayList<>(values.size());
-      for (int i = 0; i < values.size(); i++) {
-        rows.add(RowFactory.create(values.get(i), i));
+      List<Column> cols = new ArrayList<>();
+      for (String c : out.columns()) {
+        cols.add(col(c));
       }
-      Dataset<Row> table = spark.createDataFrame(rows, new StructType()
-          .add(valueCol, DataTypes.StringType, false).add(hitCol, DataTypes.IntegerType, false));
-      Column value = col(f).cast("string");
-      out = out.join(org.apache.spark.sql.functions.broadcast(table), value.equalTo(col(valueCol)), "left")
-          .withColumn(indexColumn(f), org.apache.spark.sql.functions.when(value.isNull(), lit(null).cast("int"))
-              .otherwise(org.apache.spark.sql.functions.coalesce(col(hitCol), lit(rareIndex(f)))))
-          .drop(valueCol, hitCol);
+      cols.add(when(col(f).isNull(), lit(null).cast("int"))
+          .otherwise(coalesce(col(hitColumn(f)), lit(rareIndex(f)))).as(indexColumn(f)));
+      out = lookup(out, f, new float[rareIndex(f) + 1][0]).select(cols.toArray(new Column[0]));
     }
     return out;
+  }
+
+  /**
+   * The events with one categorical feature's vocabulary joined on its value: a broadcast hash join against a
+   * table of at most max-categories rows (a hash lookup per row, where a literal map would compare the value
+   * with the vocabulary's entries one by one). Adds {@link #hitColumn}(f), the value's index or null (missing
+   * value, or outside the vocabulary), and, when the payload rows are not empty, {@link #payloadColumn}(f),
+   * the float array {@code payload[index]} or null. The payload's last row (the rare index) stays with the
+   * caller: it is what a null hit on a present value means. Payloads ride in the broadcast, not in the query
+   * plan, so every task does not deserialize them. Callers replace the added columns by what they compute from
+   * them before joining the next feature: rows wider than 100 fields lose Spark's whole-stage code generation.
+   */
+  public Dataset<Row> lookup(Dataset<Row> events, String f, float[][] payload) {
+    List<String> values = values(f);
+    if (payload.length != values.size() + 1) {
+      throw new IllegalArgumentException("payload of '" + f + "' must have " + (values.size() + 1)
+          + " rows (one per index and the rare bucket)");
+    }
+    int width = payload[0].length;
+    String valueCol = "_vocab_value_" + f;
+    StructType schema = new StructType().add(valueCol, DataTypes.StringType, false)
+        .add(hitColumn(f), DataTypes.IntegerType, false);
+    if (width > 0) {
+      schema = schema.add(payloadColumn(f), DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    }
+    List<Row> rows = new ArrayList<>(values.size());
+    for (int i = 0; i < values.size(); i++) {
+      Float[] boxed = new Float[width];
+      for (int k = 0; k < width; k++) {
+        boxed[k] = payload[i][k];
+      }
+      rows.add(width > 0 ? RowFactory.create(values.get(i), i, boxed) : RowFactory.create(values.get(i), i));
+    }
+    Dataset<Row> table = events.sparkSession().createDataFrame(rows, schema);
+    return events.join(org.apache.spark.sql.functions.broadcast(table), col(f).cast("string").equalTo(col(valueCol)),
+        "left").drop(valueCol);
   }
 
   /**

@@ -7,7 +7,9 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -51,6 +53,19 @@ public final class Features {
   }
 
   /**
+   * The columns {@code keep} and the schema's features, nothing else: what to assemble for prediction, which
+   * passes every other column through unread by the optimiser (no column is pruned across it).
+   */
+  public static Dataset<Row> modelInputs(Dataset<Row> events, EventSchema schema, String... keep) {
+    List<Column> cols = new ArrayList<>();
+    for (String k : keep) {
+      cols.add(col(k));
+    }
+    schema.features().forEach(f -> cols.add(col(f)));
+    return events.select(cols.toArray(new Column[0]));
+  }
+
+  /**
    * Training rows: as {@link #assemble(Dataset, EventSchema, CategoricalEncoding)}, but with target
    * statistics each row gets the out-of-fold rate of its value ({@code fold} picks the row's fold).
    */
@@ -59,45 +74,70 @@ public final class Features {
     return assemble(events, schema, target.encoding(), target, fold);
   }
 
-  private static Column floats(double[] values) {
-    float[] f = new float[values.length];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = (float) values[i];
-    }
-    return lit(f);
-  }
-
   private static Dataset<Row> assemble(Dataset<Row> events, EventSchema schema, CategoricalEncoding encoding,
       CategoricalEncoding.TargetFit target, Column fold) {
-    Dataset<Row> out = events;
-    Column nan = lit(Float.NaN);
-    for (String f : schema.numeric()) {
-      out = out.withColumn(f, coalesce(col(f).cast("float"), nan));
-    }
-    if (fold != null) {
-      out = out.withColumn("_fold", fold);
-    }
-    out = encoding.withIndices(out);
+    // What each categorical index becomes, carried in the lookup's broadcast tables: the out-of-fold rates
+    // (one per fold) for training rows, the stored rate for scoring, nothing (the index itself) otherwise.
+    Map<String, float[][]> payload = new LinkedHashMap<>();
     for (String f : schema.categorical()) {
-      Column index = col(CategoricalEncoding.indexColumn(f));
-      Column encoded;
-      if (target != null) {
-        encoded = element_at(floats(target.outOfFold().get(f)),
-            index.multiply(target.folds()).plus(col("_fold")).plus(1));
-      } else if (encoding.hasTargetRates()) {
-        encoded = element_at(floats(encoding.targetRates(f)), index.plus(1));
-      } else {
-        encoded = index.cast("float");
+      int size = encoding.rareIndex(f) + 1;
+      float[][] slots = new float[size][];
+      double[] rates = target == null && encoding.hasTargetRates() ? encoding.targetRates(f) : null;
+      for (int i = 0; i < size; i++) {
+        if (target != null) {
+          slots[i] = new float[target.folds()];
+          for (int k = 0; k < target.folds(); k++) {
+            slots[i][k] = (float) target.outOfFold().get(f)[i * target.folds() + k];
+          }
+        } else if (rates != null) {
+          slots[i] = new float[] {(float) rates[i]};
+        } else {
+          slots[i] = new float[0];
+        }
       }
-      out = out.withColumn(f, when(index.isNull(), nan).otherwise(encoded));
+      payload.put(f, slots);
     }
-    for (String f : schema.categorical()) {
-      out = out.drop(CategoricalEncoding.indexColumn(f));
+    // One projection for the numeric features (a withColumn per feature would re-analyse the growing plan each
+    // time), then one lookup and one projection per categorical feature.
+    Column nan = lit(Float.NaN);
+    List<Column> numeric = new ArrayList<>();
+    for (String c : events.columns()) {
+      numeric.add(schema.numeric().contains(c) ? coalesce(col(c).cast("float"), nan).as(c) : col(c));
     }
     if (fold != null) {
-      out = out.drop("_fold");
+      numeric.add(fold.as("_fold"));
     }
-    return out.withColumn(COLUMN, org.apache.spark.sql.functions.array(
+    Dataset<Row> features = events.select(numeric.toArray(new Column[0]));
+    for (String f : schema.categorical()) {
+      List<Column> cols = new ArrayList<>();
+      for (String c : features.columns()) {
+        cols.add(c.equals(f) ? when(col(c).isNull(), nan).otherwise(encoded(c, payload.get(c), encoding.rareIndex(c)))
+            .as(c) : col(c));
+      }
+      features = encoding.lookup(features, f, payload.get(f)).select(cols.toArray(new Column[0]));
+    }
+    if (fold != null) {
+      features = features.drop("_fold");
+    }
+    return features.withColumn(COLUMN, org.apache.spark.sql.functions.array(
         schema.features().stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new)));
   }
+
+  /**
+   * A present categorical value's model input: its payload (the slot of the row's fold when there is one per
+   * fold), or the rare bucket's when the lookup missed; the index itself when there is no payload.
+   */
+  private static Column encoded(String f, float[][] payload, int rare) {
+    int width = payload[rare].length;
+    if (width == 0) {
+      return coalesce(col(CategoricalEncoding.hitColumn(f)), lit(rare)).cast("float");
+    }
+    Column position = width == 1 ? lit(1) : col("_fold").plus(1);
+    Column rareValue = lit(payload[rare][0]);
+    for (int k = 1; k < width; k++) {
+      rareValue = when(col("_fold").equalTo(k), lit(payload[rare][k])).otherwise(rareValue);
+    }
+    return coalesce(element_at(col(CategoricalEncoding.payloadColumn(f)), position), rareValue);
+  }
+
 }

@@ -78,8 +78,11 @@ public final class BenchJob {
     }
   }
 
-  /** Seconds of each part of scoring one day, prefix by prefix (see {@link #breakdown}). */
-  public record Breakdown(double scan, double assemble, double predict, double write) {}
+  /**
+   * Seconds of each part of scoring one day, prefix by prefix (see {@link #breakdown}): the scan, then the model
+   * inputs and the prediction (one pass over each row on the CPU), then the write and the job's own work.
+   */
+  public record Breakdown(double scan, double predict, double write) {}
 
   public record Result(long scoreRows, double scoreSeconds, double nativeSeconds, Breakdown breakdown,
       double trainSeconds, double trainPrepSeconds, double pythonSeconds, int rounds, long trainRows, double sampledTrainSeconds,
@@ -160,9 +163,15 @@ public final class BenchJob {
     // Scoring against the floor, on the smallest day.
     ScoreJob.Options first = new ScoreJob.Options(days.get(0), full.modelVersion(), false);
     ScoreJob.run(spark, settings, first); // warm-up: JIT, native library, file system caches
-    long t0 = System.nanoTime();
-    ScoreJob.Result scored = ScoreJob.run(spark, settings, first);
-    double scoreSeconds = (System.nanoTime() - t0) / 1e9;
+    // Best of two after the warm-up, as the native floor is: a 2-core JVM is still compiling Spark's generated
+    // code during its second run.
+    ScoreJob.Result scored = null;
+    double scoreSeconds = Double.MAX_VALUE;
+    for (int run = 0; run < 2; run++) {
+      long t0 = System.nanoTime();
+      scored = ScoreJob.run(spark, settings, first);
+      scoreSeconds = Math.min(scoreSeconds, (System.nanoTime() - t0) / 1e9);
+    }
     ModelStore.LoadedModel loaded = new ModelStore(warehouse).load(new ModelStore(warehouse).get(full.modelVersion()));
     Breakdown parts = breakdown(spark, warehouse, settings.schema(), loaded, days.get(0), scoreSeconds);
     double nativeSeconds = nativePredict(warehouse, settings.schema(), loaded, days.get(0), threads);
@@ -214,19 +223,19 @@ public final class BenchJob {
 
   /**
    * Scoring one day in growing prefixes, each run to the end with Spark's no-op sink: the scan of the columns
-   * scoring reads, then feature assembly, then prediction; the write is what the end-to-end run adds on top.
+   * scoring reads, then the scored rows (model inputs and prediction); the write is what the end-to-end run adds
+   * on top.
    */
   static Breakdown breakdown(SparkSession spark, Warehouse warehouse, EventSchema schema,
       ModelStore.LoadedModel loaded, LocalDate day, double endToEnd) {
     Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
-    // The id and the features: as read from the table, then (same names) as assembled floats.
     Column[] read = java.util.stream.Stream.concat(java.util.stream.Stream.of(schema.id()), schema.features().stream())
         .map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
     double scan = noop(events.select(read));
-    double assemble = noop(Features.assemble(events, schema, loaded.encoding()).select(read));
     double predict = noop(Scoring.scoreDay(loaded, events, schema, day, 0, Timestamp.from(Instant.now())));
-    return new Breakdown(scan, assemble - scan, predict - assemble, endToEnd - predict);
+    return new Breakdown(scan, predict - scan, endToEnd - predict);
   }
+
 
   /** Seconds to run a query to the end with Spark's no-op sink; best of two runs (the first also compiles). */
   private static double noop(Dataset<Row> df) {
@@ -406,7 +415,6 @@ public final class BenchJob {
     f.put("score_seconds", fmt(r.scoreSeconds()));
     f.put("native_predict_seconds", fmt(r.nativeSeconds()));
     f.put("scan_seconds", fmt(r.breakdown().scan()));
-    f.put("assemble_seconds", fmt(r.breakdown().assemble()));
     f.put("predict_seconds", fmt(r.breakdown().predict()));
     f.put("write_seconds", fmt(r.breakdown().write()));
     f.put("train_rows", String.valueOf(r.trainRows()));

@@ -31,8 +31,7 @@ final class BenchReport {
     out.printf(Locale.ROOT, "%n%-44s %14s %14s%n", "measurement", "value", "rows/s");
     line(out, "score end to end (Delta in -> Delta out)", r.scoreSeconds(), r.scoreRows());
     line(out, "  scan (Delta decode of the read columns)", b.scan(), r.scoreRows());
-    line(out, "  feature assembly", b.assemble(), r.scoreRows());
-    line(out, "  prediction (rows -> batches -> booster)", b.predict(), r.scoreRows());
+    line(out, "  model inputs + prediction (one pass)", b.predict(), r.scoreRows());
     line(out, "  write (Delta) and job overhead", b.write(), r.scoreRows());
     line(out, "native Booster.predict, same rows in memory", r.nativeSeconds(), r.scoreRows());
     line(out, "retrain fit (" + r.rounds() + " rounds)", r.trainSeconds(), r.trainRows());
@@ -87,8 +86,7 @@ final class BenchReport {
     DefaultCategoryDataset d = new DefaultCategoryDataset();
     BenchJob.Breakdown b = r.breakdown();
     d.addValue(b.scan(), "seconds", "scan");
-    d.addValue(b.assemble(), "seconds", "assemble");
-    d.addValue(b.predict(), "seconds", "predict");
+    d.addValue(b.predict(), "seconds", "inputs + predict");
     d.addValue(b.write(), "seconds", "write");
     d.addValue(r.nativeSeconds(), "seconds", "native predict");
     return ChartFactory.createBarChart("Scoring " + r.scoreRows() + " rows: time by part", "part", "seconds", d,

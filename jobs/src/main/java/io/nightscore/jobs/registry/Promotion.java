@@ -100,7 +100,8 @@ public final class Promotion {
     warehouse.spark().sparkContext().setJobDescription("gate: champion v" + champion + " on " + holdout.date());
     ModelStore.LoadedModel loaded = store.load(record);
     Dataset<Row> scored = Scoring.predict(loaded.model(), record.calibration(),
-        Features.assemble(holdout.events(), schema, loaded.encoding()), "_score")
+        Features.assemble(Features.modelInputs(holdout.events(), schema, schema.label()), schema, loaded.encoding()),
+        "_score")
         .select(schema.label(), "_score").persist(StorageLevel.MEMORY_AND_DISK());
     try {
       BinaryMetrics metrics = BinaryMetrics.compute(scored, schema.label(), "_score");

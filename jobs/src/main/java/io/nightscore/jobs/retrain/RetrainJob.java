@@ -224,10 +224,12 @@ public final class RetrainJob {
     spark.sparkContext().setJobDescription("retrain " + date + ": fit " + calibrationMethod + " calibration on "
         + holdoutDate + " (tuning half)");
     Calibration calibration = Calibration.fit(calibrationMethod, samplingRate,
-        Scoring.predictRaw(model, Features.assemble(tuneEvents, schema, encoding), "_raw"), schema.label(), "_raw");
+        Scoring.predictRaw(model, Features.assemble(Features.modelInputs(tuneEvents, schema, schema.label()), schema,
+            encoding), "_raw"), schema.label(), "_raw");
 
     spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate + " (evaluation half)");
-    Dataset<Row> evaluated = Scoring.predict(model, calibration, Features.assemble(evalEvents, schema, encoding),
+    Dataset<Row> evaluated = Scoring.predict(model, calibration,
+        Features.assemble(Features.modelInputs(evalEvents, schema, schema.label()), schema, encoding),
         "_score").select(col(schema.label()), col("_score")).persist(StorageLevel.MEMORY_AND_DISK());
     BinaryMetrics metrics;
     try {

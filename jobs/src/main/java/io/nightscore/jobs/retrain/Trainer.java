@@ -127,8 +127,20 @@ public final class Trainer {
     if (clf.getNumEarlyStoppingRounds() > 0) {
       clf.setEvalDataset(deterministicLayout(holdout, clf.getNumWorkers(), idCol));
     }
-    return clf.fit(deterministicLayout(train, clf.getNumWorkers(), idCol));
+    // Without adaptive execution while XGBoost plans its input: the layout's partitioning is fixed, and with it
+    // each of xgboost4j-spark's two .rdd calls (partition count, then the rows) would plan the query anew and
+    // run its shuffle map stage (read, encode, shuffle write) once more.
+    org.apache.spark.sql.RuntimeConfig conf = train.sparkSession().conf();
+    String adaptive = conf.get(ADAPTIVE, "true");
+    conf.set(ADAPTIVE, "false");
+    try {
+      return clf.fit(deterministicLayout(train, clf.getNumWorkers(), idCol));
+    } finally {
+      conf.set(ADAPTIVE, adaptive);
+    }
   }
+
+  private static final String ADAPTIVE = "spark.sql.adaptive.enabled";
 
   public static Dataset<Row> deterministicLayout(Dataset<Row> rows, int workers, String idCol) {
     return rows.repartition(workers, functions.xxhash64(functions.col(idCol), functions.col("dt")))

@@ -2,6 +2,7 @@ package io.nightscore.jobs.score;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.nightscore.common.RowFeatures;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -11,6 +12,7 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import ml.dmlc.xgboost4j.java.Booster;
 import ml.dmlc.xgboost4j.java.XGBoostError;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -19,6 +21,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -63,6 +67,66 @@ final class BatchPredictor {
         .mapPartitions(new Partition(shared, passThrough, features.size(), batchRows, threads), Encoders.row(out));
   }
 
+  /**
+   * Adds {@code scoreCol} (double, P(label = 1) of the booster) to raw event rows, computing the model inputs
+   * in the same pass ({@link RowFeatures}) from Spark's internal rows: no join per categorical feature and no
+   * conversion of each row to a {@link Row}. {@code events}: {@code passThrough} columns, then the raw feature
+   * columns in model order.
+   */
+  static Dataset<Row> predictEvents(ml.dmlc.xgboost4j.scala.Booster booster, Dataset<Row> events, int passThrough,
+      RowFeatures features, String scoreCol, int batchRows) {
+    StructType kept = new StructType();
+    List<scala.Function1<Object, Object>> toJava = new ArrayList<>();
+    for (int i = 0; i < passThrough; i++) {
+      var f = events.schema().fields()[i];
+      kept = kept.add(f);
+      toJava.add(CatalystTypeConverters.createToScalaConverter(f.dataType()));
+    }
+    StructType out = kept.add(scoreCol, DataTypes.DoubleType, false);
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(events.sparkSession().sparkContext());
+    int threads = Integer.parseInt(events.sparkSession().conf().get("spark.task.cpus", "1"));
+    Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared = sc.broadcast(booster);
+    JavaRDD<Row> scored = events.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
+      Source<InternalRow> source = new Source<>() {
+        @Override
+        public Object[] passThrough(InternalRow r) {
+          Object[] values = new Object[passThrough + 1];
+          for (int i = 0; i < passThrough; i++) {
+            values[i] = toJava.get(i).apply(r.get(i, out.fields()[i].dataType()));
+          }
+          return values;
+        }
+
+        @Override
+        public void encode(InternalRow r, float[] matrix, int base) {
+          features.encode(r, passThrough, matrix, base);
+        }
+      };
+      return new Batches<>(configured(shared, threads), rows, source, features.width(), batchRows);
+    });
+    return events.sparkSession().createDataFrame(scored, out);
+  }
+
+  /** The broadcast booster, set once per executor JVM to predict with the task's CPU share. */
+  private static Booster configured(Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared, int threads)
+      throws XGBoostError {
+    Booster b = shared.value().booster();
+    // Each task predicts with its own CPU share (spark.task.cpus), not every core of the executor.
+    synchronized (CONFIGURED) {
+      if (CONFIGURED.add(b)) {
+        b.setParam("nthread", threads);
+      }
+    }
+    return b;
+  }
+
+  /** How a batch reads one input row: its pass-through values (and a slot for the score), its model inputs. */
+  private interface Source<T> {
+    Object[] passThrough(T row);
+
+    void encode(T row, float[] matrix, int base);
+  }
+
   /** One partition's rows, predicted {@code batchRows} at a time. */
   private static final class Partition implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -72,7 +136,8 @@ final class BatchPredictor {
     private final int batchRows;
     private final int threads;
 
-    Partition(Broadcast<ml.dmlc.xgboost4j.scala.Booster> booster, int passThrough, int features, int batchRows, int threads) {
+    Partition(Broadcast<ml.dmlc.xgboost4j.scala.Booster> booster, int passThrough, int features, int batchRows,
+        int threads) {
       this.booster = booster;
       this.passThrough = passThrough;
       this.features = features;
@@ -82,75 +147,87 @@ final class BatchPredictor {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) throws XGBoostError {
-      Booster b = booster.value().booster();
-      // Each task predicts with its own CPU share (spark.task.cpus), not every core of the executor.
-      synchronized (CONFIGURED) {
-        if (CONFIGURED.add(b)) {
-          b.setParam("nthread", threads);
+      Source<Row> source = new Source<>() {
+        @Override
+        public Object[] passThrough(Row r) {
+          Object[] values = new Object[passThrough + 1];
+          for (int i = 0; i < passThrough; i++) {
+            values[i] = r.get(i);
+          }
+          return values;
         }
-      }
-      return new Batches(b, rows);
-    }
 
-    private final class Batches implements Iterator<Row> {
-      private final Booster booster;
-      private final Iterator<Row> rows;
-      private final Row[] batch = new Row[batchRows];
-      private final float[] matrix = new float[batchRows * features];
-      private float[][] predicted;
-      private int size;
-      private int next;
-
-      Batches(Booster booster, Iterator<Row> rows) {
-        this.booster = booster;
-        this.rows = rows;
-      }
-
-      @Override
-      public boolean hasNext() {
-        if (next < size) {
-          return true;
-        }
-        fill();
-        return size > 0;
-      }
-
-      @Override
-      public Row next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        Row in = batch[next];
-        Object[] values = new Object[passThrough + 1];
-        for (int i = 0; i < passThrough; i++) {
-          values[i] = in.get(i);
-        }
-        values[passThrough] = (double) predicted[next][0];
-        batch[next++] = null;
-        return RowFactory.create(values);
-      }
-
-      private void fill() {
-        size = 0;
-        next = 0;
-        while (size < batchRows && rows.hasNext()) {
-          Row r = rows.next();
-          int base = size * features;
+        @Override
+        public void encode(Row r, float[] matrix, int base) {
           for (int j = 0; j < features; j++) {
             int k = passThrough + j;
             matrix[base + j] = r.isNullAt(k) ? Float.NaN : r.getFloat(k);
           }
-          batch[size++] = r;
         }
-        if (size == 0) {
-          return;
-        }
-        try {
-          predicted = booster.inplace_predict(size == batchRows ? matrix
-              : java.util.Arrays.copyOf(matrix, size * features), size, features, Float.NaN);
-        } catch (XGBoostError e) {
-          throw new IllegalStateException("XGBoost prediction failed on a batch of " + size + " rows", e);
-        }
+      };
+      return new Batches<>(configured(booster, threads), rows, source, features, batchRows);
+    }
+  }
+
+  /** Rows in, rows with their score out: one dense matrix and one in-place prediction per batch. */
+  private static final class Batches<T> implements Iterator<Row> {
+    private final Booster booster;
+    private final Iterator<T> rows;
+    private final Source<T> source;
+    private final int features;
+    private final int batchRows;
+    private final Object[][] batch;
+    private final float[] matrix;
+    private float[][] predicted;
+    private int size;
+    private int next;
+
+    Batches(Booster booster, Iterator<T> rows, Source<T> source, int features, int batchRows) {
+      this.booster = booster;
+      this.rows = rows;
+      this.source = source;
+      this.features = features;
+      this.batchRows = batchRows;
+      this.batch = new Object[batchRows][];
+      this.matrix = new float[batchRows * features];
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (next < size) {
+        return true;
+      }
+      fill();
+      return size > 0;
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      Object[] values = batch[next];
+      values[values.length - 1] = (double) predicted[next][0];
+      batch[next++] = null;
+      return RowFactory.create(values);
+    }
+
+    private void fill() {
+      size = 0;
+      next = 0;
+      while (size < batchRows && rows.hasNext()) {
+        T r = rows.next();
+        source.encode(r, matrix, size * features);
+        batch[size++] = source.passThrough(r);
+      }
+      if (size == 0) {
+        return;
+      }
+      try {
+        predicted = booster.inplace_predict(size == batchRows ? matrix
+            : java.util.Arrays.copyOf(matrix, size * features), size, features, Float.NaN);
+      } catch (XGBoostError e) {
+        throw new IllegalStateException("XGBoost prediction failed on a batch of " + size + " rows", e);
       }
     }
   }

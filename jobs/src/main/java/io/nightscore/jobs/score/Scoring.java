@@ -8,6 +8,7 @@ import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.ModelStore;
+import io.nightscore.common.RowFeatures;
 import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.util.List;
@@ -61,8 +62,7 @@ public final class Scoring {
    */
   public static Dataset<Row> scoreDay(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
       LocalDate date, long eventsVersion, Timestamp scoredAt) {
-    Dataset<Row> assembled = Features.assemble(events, schema, loaded.encoding());
-    return predict(loaded.model(), loaded.record().calibration(), assembled, "score").select(
+    return probabilities(loaded, events, schema, schema.id(), "score").select(
         col(schema.id()),
         lit(java.sql.Date.valueOf(date)).as("dt"),
         col("score"),
@@ -70,4 +70,26 @@ public final class Scoring {
         lit(eventsVersion).as("events_version"),
         lit(scoredAt).as("scored_at"));
   }
+
+  /**
+   * The column {@code keep} of raw events and {@code scoreCol}, their published probability. On the CPU the
+   * model inputs are computed inside the prediction pass ({@link BatchPredictor#predictEvents}); with the RAPIDS
+   * Accelerator on (or a feature column of a type that pass does not read) they are assembled with Spark
+   * expressions first.
+   */
+  public static Dataset<Row> probabilities(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
+      String keep, String scoreCol) {
+    XGBoostClassificationModel model = loaded.model();
+    List<String> features = featureNames(model);
+    Dataset<Row> inputs = events.select(java.util.stream.Stream.concat(java.util.stream.Stream.of(keep),
+        features.stream()).map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
+    RowFeatures direct = RowFeatures.of(inputs.schema(), features, schema, loaded.encoding());
+    if (direct == null || DevicePreflight.rapidsEnabled(events.sparkSession().sparkContext().getConf())) {
+      return predict(model, loaded.record().calibration(), Features.assemble(inputs, schema, loaded.encoding()),
+          scoreCol);
+    }
+    return BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, "_raw", model.getInferBatchSize())
+        .withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
+  }
+
 }

@@ -4,7 +4,10 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.nightscore.common.CategoricalEncoding;
+import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
+import io.nightscore.common.RowFeatures;
 import io.nightscore.common.SparkTestBase;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,15 +16,20 @@ import java.util.Map;
 import java.util.Random;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The batch predictor gives xgboost4j-spark's own predictions, missing values and batch edges included. */
+/**
+ * The batch predictor gives xgboost4j-spark's own predictions, missing values and batch edges included; scoring raw
+ * events gives what scoring their assembled features gives.
+ */
 class ScoringTest extends SparkTestBase {
   static final List<String> FEATURES = List.of("a", "b", "c");
   static Dataset<Row> rows;
@@ -103,5 +111,76 @@ class ScoringTest extends SparkTestBase {
       System.runFinalization();
     }
     assertEquals(3001, predicted.where(col("p").between(0, 1)).count());
+  }
+
+  /**
+   * Scoring reads raw events itself on the CPU (RowFeatures inside the prediction pass); it must give exactly
+   * what predicting Features.assemble's columns gives: numeric types cast, nulls, unseen and rare values, target
+   * rates.
+   */
+  @Test
+  void scoringRawEventsEqualsScoringAssembledFeatures() {
+    StructType schema = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
+        .add("x", DataTypes.DoubleType).add("site", DataTypes.StringType).add("y", DataTypes.IntegerType);
+    EventSchema events = new EventSchema("id", "t", "y", List.of("n", "x"), List.of("site"));
+    Random rnd = new Random(5);
+    List<Row> data = new ArrayList<>();
+    for (int i = 0; i < 2500; i++) {
+      int site = rnd.nextInt(12);
+      Integer n = rnd.nextInt(8) == 0 ? null : rnd.nextInt(100);
+      Double x = rnd.nextInt(8) == 0 ? null : rnd.nextGaussian() * 1e3;
+      double logit = -1 + (site < 3 ? 1.5 : -0.5) + (x == null ? 0.3 : x / 2e3);
+      int y = rnd.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+      // sites 10 and 11 are rare (min count below), "new" never seen in training, null missing
+      String value = i % 50 == 0 ? null : i % 97 == 0 ? "new" : site >= 10 ? "r" + i : "s" + site;
+      data.add(RowFactory.create("e" + i, n, x, value, y));
+    }
+    Dataset<Row> all = spark.createDataFrame(data, schema).repartition(2);
+    Column fold = functions.abs(functions.hash(col("id"))).mod(3);
+    CategoricalEncoding.TargetFit target = CategoricalEncoding.fit(all, events.categorical(), 100, 5)
+        .withTargetStats(all, "y", fold, 3, 10);
+    Dataset<Row> train = Features.assembleTraining(all, events, target, fold);
+    Map<String, Object> params = new HashMap<>(Map.of("objective", "binary:logistic", "max_depth", 3,
+        "device", "cpu", "tree_method", "hist"));
+    XGBoostClassifier clf = new XGBoostClassifier(
+        scala.collection.JavaConverters.mapAsScalaMap(params).toMap(scala.Predef.$conforms()));
+    clf.setFeaturesCol(Features.COLUMN);
+    clf.setFeatureNames(new String[] {"n", "x", "site"});
+    clf.setLabelCol("y");
+    clf.setNumWorkers(1);
+    clf.setNumRound(10);
+    clf.setMissing(Float.NaN);
+    XGBoostClassificationModel m = clf.fit(train);
+
+    CategoricalEncoding stored = target.encoding();
+    Dataset<Row> inputs = Features.modelInputs(all, events, "id");
+    RowFeatures direct = RowFeatures.of(inputs.schema(), List.of("n", "x", "site"), events, stored);
+    // The model inputs themselves, bit for bit: every row's floats from the row encoder and from Spark.
+    Map<String, float[]> assembled = new HashMap<>();
+    for (Row r : Features.assemble(inputs, events, stored).select("id", "n", "x", "site").collectAsList()) {
+      assembled.put(r.getString(0), new float[] {r.getFloat(1), r.getFloat(2), r.getFloat(3)});
+    }
+    List<scala.Tuple2<String, float[]>> encoded = inputs.queryExecution().toRdd().toJavaRDD().map(r -> {
+      float[] out = new float[direct.width()];
+      direct.encode(r, 1, out, 0);
+      return new scala.Tuple2<>(r.getUTF8String(0).toString(), out);
+    }).collect();
+    assertEquals(2500, encoded.size());
+    for (scala.Tuple2<String, float[]> e : encoded) {
+      assertThat(e._2()).as("event " + e._1()).containsExactly(assembled.get(e._1()));
+    }
+    Map<String, Double> expected = new HashMap<>();
+    for (Row r : Scoring.predictRaw(m, Features.assemble(inputs, events, stored), "p").collectAsList()) {
+      expected.put(r.getString(0), r.getDouble(1));
+    }
+    List<Row> got = BatchPredictor.predictEvents(m.nativeBooster(), inputs, 1, direct, "p", 700).collectAsList();
+    assertEquals(2500, got.size());
+    for (Row r : got) {
+      assertEquals(expected.get(r.getString(0)), r.getDouble(1), 0.0, "event " + r.getString(0));
+    }
+    assertThat(got.stream().mapToDouble(r -> r.getDouble(1)).distinct().count()).isGreaterThan(20);
+    assertThat(RowFeatures.of(new StructType().add("id", DataTypes.StringType).add("n", DataTypes.StringType)
+        .add("x", DataTypes.DoubleType).add("site", DataTypes.StringType), List.of("n", "x", "site"), events, stored))
+        .as("a type the row encoder does not read: Spark expressions instead").isNull();
   }
 }

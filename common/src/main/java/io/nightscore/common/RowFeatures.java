@@ -1,0 +1,125 @@
+package io.nightscore.common;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
+
+/**
+ * {@link Features#assemble}'s model inputs computed in plain Java from a row of raw event columns: numeric
+ * values cast to float, categorical values looked up in the encoding (its target rate, or its index), missing
+ * values NaN. Same encoding object, same float values as the Spark expressions, for CPU prediction code that
+ * reads Spark's internal rows itself (one hash lookup per categorical, no join per feature in the plan).
+ * Built on the driver; the lookup tables are built again on first use in each executor JVM.
+ */
+public final class RowFeatures implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private enum Kind { BYTE, SHORT, INT, LONG, FLOAT, DOUBLE, CATEGORICAL }
+
+  private final Kind[] kinds;
+  /** Per categorical position: the vocabulary in index order, and the model input of each index (last = rare). */
+  private final String[][] values;
+  private final float[][] inputs;
+  private transient Map<UTF8String, Float>[] lookup;
+
+  private RowFeatures(Kind[] kinds, String[][] values, float[][] inputs) {
+    this.kinds = kinds;
+    this.values = values;
+    this.inputs = inputs;
+  }
+
+  /**
+   * The encoder of {@code features} (model order) as {@code rows} types them, or null when a column's type is
+   * one this class does not convert (then use {@link Features#assemble}).
+   */
+  public static RowFeatures of(StructType rows, List<String> features, EventSchema schema,
+      CategoricalEncoding encoding) {
+    Kind[] kinds = new Kind[features.size()];
+    String[][] values = new String[features.size()][];
+    float[][] inputs = new float[features.size()][];
+    for (int j = 0; j < features.size(); j++) {
+      String f = features.get(j);
+      DataType t = rows.apply(f).dataType();
+      if (schema.categorical().contains(f)) {
+        if (!t.equals(DataTypes.StringType)) {
+          return null;
+        }
+        kinds[j] = Kind.CATEGORICAL;
+        List<String> vocabulary = encoding.values(f);
+        values[j] = vocabulary.toArray(new String[0]);
+        double[] rates = encoding.hasTargetRates() ? encoding.targetRates(f) : null;
+        inputs[j] = new float[vocabulary.size() + 1];
+        for (int i = 0; i <= vocabulary.size(); i++) {
+          inputs[j][i] = rates == null ? (float) i : (float) rates[i];
+        }
+      } else {
+        kinds[j] = t.equals(DataTypes.ByteType) ? Kind.BYTE : t.equals(DataTypes.ShortType) ? Kind.SHORT
+            : t.equals(DataTypes.IntegerType) ? Kind.INT : t.equals(DataTypes.LongType) ? Kind.LONG
+            : t.equals(DataTypes.FloatType) ? Kind.FLOAT : t.equals(DataTypes.DoubleType) ? Kind.DOUBLE : null;
+        if (kinds[j] == null) {
+          return null;
+        }
+      }
+    }
+    return new RowFeatures(kinds, values, inputs);
+  }
+
+  /** Number of features (the width of one row of the model matrix). */
+  public int width() {
+    return kinds.length;
+  }
+
+  /**
+   * Writes the model inputs of {@code row}'s features, which start at ordinal {@code first}, into
+   * {@code out[base .. base + width)}.
+   */
+  public void encode(InternalRow row, int first, float[] out, int base) {
+    Map<UTF8String, Float>[] maps = tables();
+    for (int j = 0; j < kinds.length; j++) {
+      int k = first + j;
+      if (row.isNullAt(k)) {
+        out[base + j] = Float.NaN;
+        continue;
+      }
+      out[base + j] = switch (kinds[j]) {
+        case BYTE -> row.getByte(k);
+        case SHORT -> row.getShort(k);
+        case INT -> row.getInt(k);
+        case LONG -> row.getLong(k);
+        case FLOAT -> row.getFloat(k);
+        case DOUBLE -> (float) row.getDouble(k);
+        case CATEGORICAL -> {
+          Float hit = maps[j].get(row.getUTF8String(k));
+          yield hit != null ? hit : inputs[j][values[j].length];
+        }
+      };
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<UTF8String, Float>[] tables() {
+    Map<UTF8String, Float>[] maps = lookup;
+    if (maps == null) {
+      List<Map<UTF8String, Float>> built = new ArrayList<>();
+      for (int j = 0; j < kinds.length; j++) {
+        Map<UTF8String, Float> m = new HashMap<>();
+        if (kinds[j] == Kind.CATEGORICAL) {
+          for (int i = 0; i < values[j].length; i++) {
+            m.put(UTF8String.fromString(values[j][i]), inputs[j][i]);
+          }
+        }
+        built.add(m);
+      }
+      maps = built.toArray(new Map[0]);
+      lookup = maps;
+    }
+    return maps;
+  }
+}
