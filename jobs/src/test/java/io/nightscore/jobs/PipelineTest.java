@@ -275,7 +275,7 @@ class PipelineTest extends SparkTestBase {
         "--explain-out", explained.toString());
     assertEquals(0, r.code(), r.out() + r.err());
     assertThat(r.out()).contains("ingest   events rows").contains("retrain  training rows")
-        .contains("score    scores rows").contains("unexpected fallbacks 0")
+        .contains("score    model inputs").contains("unexpected fallbacks 0")
         .contains("CPU FileSourceScanExec").contains("allowed: Delta table scans")
         .doesNotContain("NOT ALLOWED");
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(ingest|retrain|score) (\\d+)/(\\d+)")

@@ -303,8 +303,9 @@ public final class BenchJob {
   }
 
   /**
-   * Scores the day in a fresh JVM (heap {@code heap}) through the launcher and reads that JVM's peak resident
-   * memory (VmHWM) from /proc while it runs; the seconds are the score job's own (JVM start excluded).
+   * Scores the day in a fresh JVM (heap {@code heap}, committed and touched at start) through the launcher and
+   * reads that JVM's peak resident memory (VmHWM) from /proc while it runs; the seconds are the score job's
+   * own (JVM start excluded).
    */
   static Scale scaleInChild(List<String> launcher, String heap, Settings settings, LocalDate day, long version,
       Path dir) {
@@ -315,8 +316,12 @@ public final class BenchJob {
     Path log = dir.resolve("score-" + day + ".log");
     try {
       ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
-      // The same fixed heap for every size: if the largest day scores in it, nothing grows with the input.
+      // The same fixed heap for every size: if the largest day scores in it, nothing grows with the input. The
+      // heap is committed and touched at start (-Xms = -Xmx, AlwaysPreTouch): otherwise resident memory follows
+      // when the collector chooses to grow the heap, which a longer run reaches sooner whatever it retains;
+      // what the peak then adds on top is memory outside the heap (native XGBoost, buffers, metaspace).
       pb.environment().put("NIGHTSCORE_DRIVER_MEMORY", heap);
+      pb.environment().put("NIGHTSCORE_JAVA_OPTS", "-Xms" + heap + " -XX:+AlwaysPreTouch");
       Process p = pb.start();
       long peakKb = 0;
       while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {

@@ -129,14 +129,16 @@ public final class GpuCheckJob {
     explainer.add("retrain", "training rows", Trainer.deterministicLayout(p.train(), workers, schema.id()));
     explainer.add("retrain", "early-stopping rows", Trainer.deterministicLayout(p.stopping(), workers, schema.id()));
 
-    // score: the day's events through the model into the scores rows.
+    // score: the day's events into the model inputs.
     ModelStore store = new ModelStore(warehouse);
     var record = ScoreJob.modelToScore(warehouse, store, new ModelRegistry(warehouse), options.modelVersion());
     long eventsVersion = warehouse.latestVersion(Table.EVENTS);
     Dataset<Row> events = warehouse.readAt(Table.EVENTS, eventsVersion)
         .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))));
-    explainer.add("score", "scores rows (model v" + record.version() + ")", Scoring.scoreDay(store.load(record),
-        events, schema, date, eventsVersion, Timestamp.from(Instant.now())));
+    // On a GPU cluster score predicts with xgboost4j-spark-gpu's transform from these assembled inputs; the CPU's
+    // one-pass predictor (Scoring.probabilities) is not what a GPU would run.
+    explainer.add("score", "model inputs (model v" + record.version() + ")", Scoring.assembledInputs(
+        store.load(record), events, schema, schema.id()));
     return new Result(date, queries);
   }
 

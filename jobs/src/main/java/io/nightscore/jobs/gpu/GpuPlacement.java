@@ -39,14 +39,7 @@ public final class GpuPlacement {
           "Delta table scans: RAPIDS 25.04 has only a Delta stub for Spark 3.5, so Delta reads decode on the CPU"),
       new Allowed("LocalTableScanExec", "",
           "a categorical vocabulary (at most max-categories rows, built on the driver) before it is broadcast "
-              + "for its join: RAPIDS has no LocalTableScan; the events never pass through it"),
-      new Allowed("MapPartitionsExec", "",
-          "the XGBoost predict step: the native booster predicts in its own code (on a GPU cluster, "
-              + "xgboost4j-spark-gpu's transform takes columnar batches to the GPU instead)"),
-      new Allowed("DeserializeToObjectExec", "",
-          "rows handed to the XGBoost predict step (part of it)"),
-      new Allowed("SerializeFromObjectExec", "",
-          "predictions handed back from the XGBoost predict step (part of it)"));
+              + "for its join: RAPIDS has no LocalTableScan; the events never pass through it"));
 
   /** The operators of one explanation, in plan order; expression reasons are attached to their operator. */
   public static List<Operator> parse(String explanation) {

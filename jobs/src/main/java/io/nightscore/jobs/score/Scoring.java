@@ -92,4 +92,15 @@ public final class Scoring {
         .withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
   }
 
+  /**
+   * The query the RAPIDS path predicts from: {@code keep} and the model inputs assembled with Spark
+   * expressions, which xgboost4j-spark-gpu's transform takes to the GPU in columnar batches. gpu-check explains
+   * it for score.
+   */
+  public static Dataset<Row> assembledInputs(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
+      String keep) {
+    return Features.assemble(Features.modelInputs(events, schema, keep), schema, loaded.encoding());
+  }
+
+
 }

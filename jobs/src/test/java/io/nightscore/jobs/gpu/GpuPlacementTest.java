@@ -37,8 +37,9 @@ class GpuPlacementTest extends SparkTestBase {
             "DeserializeToObjectExec");
     assertThat(ops).extracting(GpuPlacement.Operator::onGpu).containsExactly(true, false, false, false, false);
     assertThat(ops.get(1).reason()).startsWith("not all expressions can be replaced [ScalaUDF: neither UDF");
-    // Delta scans and the predict step are allowed; a UDF in a projection is not.
-    assertThat(GpuPlacement.unexpected(ops)).extracting(GpuPlacement.Operator::name).containsExactly("ProjectExec");
+    // Delta scans are allowed; a UDF in a projection and a typed (CPU-only) map over rows are not.
+    assertThat(GpuPlacement.unexpected(ops)).extracting(GpuPlacement.Operator::name)
+        .containsExactly("ProjectExec", "MapPartitionsExec", "DeserializeToObjectExec");
     assertThat(GpuPlacement.allowance(ops.get(2)).orElseThrow().why()).contains("Delta");
   }
 
