@@ -289,7 +289,7 @@ class PipelineTest extends SparkTestBase {
     assertEquals(3, jobs, r.out());
     try (var files = Files.list(explained)) {
       assertThat(files.map(f -> f.getFileName().toString()).toList()).contains("01-ingest-raw-row-count.txt")
-          .anySatisfy(f -> assertThat(f).contains("score-scores-rows"));
+          .anySatisfy(f -> assertThat(f).contains("score-model-inputs"));
     }
   }
 }
