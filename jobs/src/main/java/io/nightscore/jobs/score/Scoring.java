@@ -85,8 +85,7 @@ public final class Scoring {
         features.stream()).map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
     RowFeatures direct = RowFeatures.of(inputs.schema(), features, schema, loaded.encoding());
     if (direct == null || DevicePreflight.rapidsEnabled(events.sparkSession().sparkContext().getConf())) {
-      return predict(model, loaded.record().calibration(), Features.assemble(inputs, schema, loaded.encoding()),
-          scoreCol);
+      return predict(model, loaded.record().calibration(), assembledInputs(loaded, events, schema, keep), scoreCol);
     }
     return BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, "_raw", model.getInferBatchSize())
         .withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
@@ -101,6 +100,4 @@ public final class Scoring {
       String keep) {
     return Features.assemble(Features.modelInputs(events, schema, keep), schema, loaded.encoding());
   }
-
-
 }
