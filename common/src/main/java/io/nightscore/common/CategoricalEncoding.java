@@ -61,11 +61,6 @@ public final class CategoricalEncoding implements Serializable {
     this(vocabulary, Map.of());
   }
 
-  /** Whether this encoding carries target statistics (categorical-mode "target"). */
-  public boolean hasTargetRates() {
-    return !targetRates.isEmpty();
-  }
-
   /** The smoothed target rate of each index of a feature; the last entry is the rare bucket's. */
   public double[] targetRates(String feature) {
     double[] r = targetRates.get(feature);
@@ -156,12 +151,12 @@ public final class CategoricalEncoding implements Serializable {
   }
 
   /** The column {@link #lookup} adds for a categorical feature: the value's index, null if none. */
-  public static String hitColumn(String feature) {
+  static String hitColumn(String feature) {
     return "_hit_" + feature;
   }
 
   /** The column {@link #lookup} adds for a categorical feature: the payload of the value's index, an array. */
-  public static String payloadColumn(String feature) {
+  static String payloadColumn(String feature) {
     return "_payload_" + feature;
   }
 
@@ -193,7 +188,7 @@ public final class CategoricalEncoding implements Serializable {
    * plan, so every task does not deserialize them. Callers replace the added columns by what they compute from
    * them before joining the next feature: rows wider than 100 fields lose Spark's whole-stage code generation.
    */
-  public Dataset<Row> lookup(Dataset<Row> events, String f, float[][] payload) {
+  Dataset<Row> lookup(Dataset<Row> events, String f, float[][] payload) {
     List<String> values = values(f);
     if (payload.length != values.size() + 1) {
       throw new IllegalArgumentException("payload of '" + f + "' must have " + (values.size() + 1)
@@ -305,6 +300,19 @@ public final class CategoricalEncoding implements Serializable {
       }
     });
     return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  /**
+   * The model input of each index of a feature when scoring (the last is the rare bucket's): its target rate
+   * with target statistics, otherwise the index itself.
+   */
+  public float[] modelInputs(String feature) {
+    double[] rates = targetRates.get(feature);
+    float[] inputs = new float[rareIndex(feature) + 1];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = rates == null ? i : (float) rates[i];
+    }
+    return inputs;
   }
 
   /** Values kept for a feature, in index order. */

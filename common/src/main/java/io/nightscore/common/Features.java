@@ -77,22 +77,20 @@ public final class Features {
   private static Dataset<Row> assemble(Dataset<Row> events, EventSchema schema, CategoricalEncoding encoding,
       CategoricalEncoding.TargetFit target, Column fold) {
     // What each categorical index becomes, carried in the lookup's broadcast tables: the out-of-fold rates
-    // (one per fold) for training rows, the stored rate for scoring, nothing (the index itself) otherwise.
+    // (one per fold) for training rows, otherwise the scoring input (stored rate, or the index).
     Map<String, float[][]> payload = new LinkedHashMap<>();
     for (String f : schema.categorical()) {
       int size = encoding.rareIndex(f) + 1;
       float[][] slots = new float[size][];
-      double[] rates = target == null && encoding.hasTargetRates() ? encoding.targetRates(f) : null;
+      float[] scoring = target == null ? encoding.modelInputs(f) : null;
       for (int i = 0; i < size; i++) {
-        if (target != null) {
+        if (target == null) {
+          slots[i] = new float[] {scoring[i]};
+        } else {
           slots[i] = new float[target.folds()];
           for (int k = 0; k < target.folds(); k++) {
             slots[i][k] = (float) target.outOfFold().get(f)[i * target.folds() + k];
           }
-        } else if (rates != null) {
-          slots[i] = new float[] {(float) rates[i]};
-        } else {
-          slots[i] = new float[0];
         }
       }
       payload.put(f, slots);
@@ -125,13 +123,10 @@ public final class Features {
 
   /**
    * A present categorical value's model input: its payload (the slot of the row's fold when there is one per
-   * fold), or the rare bucket's when the lookup missed; the index itself when there is no payload.
+   * fold), or the rare bucket's when the lookup missed.
    */
   private static Column encoded(String f, float[][] payload, int rare) {
     int width = payload[rare].length;
-    if (width == 0) {
-      return coalesce(col(CategoricalEncoding.hitColumn(f)), lit(rare)).cast("float");
-    }
     Column position = width == 1 ? lit(1) : col("_fold").plus(1);
     Column rareValue = lit(payload[rare][0]);
     for (int k = 1; k < width; k++) {
@@ -139,5 +134,4 @@ public final class Features {
     }
     return coalesce(element_at(col(CategoricalEncoding.payloadColumn(f)), position), rareValue);
   }
-
 }

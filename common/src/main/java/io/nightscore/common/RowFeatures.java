@@ -1,7 +1,6 @@
 package io.nightscore.common;
 
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,13 +51,8 @@ public final class RowFeatures implements Serializable {
           return null;
         }
         kinds[j] = Kind.CATEGORICAL;
-        List<String> vocabulary = encoding.values(f);
-        values[j] = vocabulary.toArray(new String[0]);
-        double[] rates = encoding.hasTargetRates() ? encoding.targetRates(f) : null;
-        inputs[j] = new float[vocabulary.size() + 1];
-        for (int i = 0; i <= vocabulary.size(); i++) {
-          inputs[j][i] = rates == null ? (float) i : (float) rates[i];
-        }
+        values[j] = encoding.values(f).toArray(new String[0]);
+        inputs[j] = encoding.modelInputs(f);
       } else {
         kinds[j] = t.equals(DataTypes.ByteType) ? Kind.BYTE : t.equals(DataTypes.ShortType) ? Kind.SHORT
             : t.equals(DataTypes.IntegerType) ? Kind.INT : t.equals(DataTypes.LongType) ? Kind.LONG
@@ -103,21 +97,20 @@ public final class RowFeatures implements Serializable {
     }
   }
 
+  /** One value-to-input map per categorical position (null elsewhere), built once per JVM. */
   @SuppressWarnings("unchecked")
   private Map<UTF8String, Float>[] tables() {
     Map<UTF8String, Float>[] maps = lookup;
     if (maps == null) {
-      List<Map<UTF8String, Float>> built = new ArrayList<>();
+      maps = new Map[kinds.length];
       for (int j = 0; j < kinds.length; j++) {
-        Map<UTF8String, Float> m = new HashMap<>();
         if (kinds[j] == Kind.CATEGORICAL) {
+          maps[j] = new HashMap<>();
           for (int i = 0; i < values[j].length; i++) {
-            m.put(UTF8String.fromString(values[j][i]), inputs[j][i]);
+            maps[j].put(UTF8String.fromString(values[j][i]), inputs[j][i]);
           }
         }
-        built.add(m);
       }
-      maps = built.toArray(new Map[0]);
       lookup = maps;
     }
     return maps;

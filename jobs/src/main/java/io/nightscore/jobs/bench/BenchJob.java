@@ -229,13 +229,10 @@ public final class BenchJob {
   static Breakdown breakdown(SparkSession spark, Warehouse warehouse, EventSchema schema,
       ModelStore.LoadedModel loaded, LocalDate day, double endToEnd) {
     Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
-    Column[] read = java.util.stream.Stream.concat(java.util.stream.Stream.of(schema.id()), schema.features().stream())
-        .map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
-    double scan = noop(events.select(read));
+    double scan = noop(Features.modelInputs(events, schema, schema.id()));
     double predict = noop(Scoring.scoreDay(loaded, events, schema, day, 0, Timestamp.from(Instant.now())));
     return new Breakdown(scan, predict - scan, endToEnd - predict);
   }
-
 
   /** Seconds to run a query to the end with Spark's no-op sink; best of two runs (the first also compiles). */
   private static double noop(Dataset<Row> df) {
