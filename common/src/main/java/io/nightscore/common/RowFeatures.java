@@ -5,9 +5,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnVector;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -15,7 +18,8 @@ import org.apache.spark.unsafe.types.UTF8String;
  * values cast to float, categorical values looked up in the encoding (its target rate, or its index), missing
  * values NaN. Same encoding object, same float values as the Spark expressions, for CPU prediction code that
  * reads Spark's internal rows itself (one hash lookup per categorical, no join per feature in the plan).
- * Built on the driver; the lookup tables are built again on first use in each executor JVM.
+ * Reads either a row ({@link #encode}) or a column batch straight from a columnar scan ({@link #columns}).
+ * Built on the driver; the lookup tables are built again on first use in each task.
  */
 public final class RowFeatures implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -94,6 +98,116 @@ public final class RowFeatures implements Serializable {
           yield hit != null ? hit : inputs[j][values[j].length];
         }
       };
+    }
+  }
+
+  /** A columnar encoder for batches whose column {@code ordinals[j]} holds feature j; one per task. */
+  public Columns columns(int[] ordinals) {
+    if (ordinals.length != kinds.length) {
+      throw new IllegalArgumentException(ordinals.length + " column ordinals for " + kinds.length + " features");
+    }
+    return new Columns(ordinals.clone());
+  }
+
+  /**
+   * {@link #encode}'s model inputs for every row of a column batch at once, one column at a time. A string column
+   * the Parquet reader left dictionary-encoded is looked up once per dictionary entry used in the batch (a batch
+   * lies in one row group, which has one dictionary per column), not once per row. Not thread-safe: it keeps
+   * those per-batch memos.
+   */
+  public final class Columns {
+    private final int[] ordinals;
+    private final float[][] memo = new float[kinds.length][];
+    private final int[][] memoBatch = new int[kinds.length][];
+    private int batch;
+
+    private Columns(int[] ordinals) {
+      this.ordinals = ordinals;
+    }
+
+    /** Writes row i's inputs of {@code in} to {@code out[i * width .. (i + 1) * width)}. */
+    public void encode(ColumnarBatch in, float[] out) {
+      Map<UTF8String, Float>[] maps = tables();
+      int rows = in.numRows();
+      int w = kinds.length;
+      batch++;
+      for (int j = 0; j < w; j++) {
+        ColumnVector v = in.column(ordinals[j]);
+        boolean nulls = v.hasNull();
+        switch (kinds[j]) {
+          case BYTE -> {
+            for (int i = 0; i < rows; i++) {
+              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getByte(i);
+            }
+          }
+          case SHORT -> {
+            for (int i = 0; i < rows; i++) {
+              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getShort(i);
+            }
+          }
+          case INT -> {
+            for (int i = 0; i < rows; i++) {
+              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getInt(i);
+            }
+          }
+          case LONG -> {
+            for (int i = 0; i < rows; i++) {
+              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getLong(i);
+            }
+          }
+          case FLOAT -> {
+            for (int i = 0; i < rows; i++) {
+              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getFloat(i);
+            }
+          }
+          case DOUBLE -> {
+            for (int i = 0; i < rows; i++) {
+              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : (float) v.getDouble(i);
+            }
+          }
+          case CATEGORICAL -> categorical(v, j, rows, maps[j], out);
+        }
+      }
+    }
+
+    private void categorical(ColumnVector v, int j, int rows, Map<UTF8String, Float> map, float[] out) {
+      int w = kinds.length;
+      float unseen = inputs[j][values[j].length];
+      boolean nulls = v.hasNull();
+      if (v instanceof WritableColumnVector dictionary && dictionary.hasDictionary()) {
+        WritableColumnVector ids = dictionary.getDictionaryIds();
+        for (int i = 0; i < rows; i++) {
+          if (nulls && v.isNullAt(i)) {
+            out[i * w + j] = Float.NaN;
+            continue;
+          }
+          int id = ids.getInt(i);
+          if (memoBatch[j] == null || id >= memoBatch[j].length) {
+            grow(j, id);
+          }
+          if (memoBatch[j][id] != batch) {
+            Float hit = map.get(v.getUTF8String(i));
+            memo[j][id] = hit != null ? hit : unseen;
+            memoBatch[j][id] = batch;
+          }
+          out[i * w + j] = memo[j][id];
+        }
+        return;
+      }
+      for (int i = 0; i < rows; i++) {
+        if (nulls && v.isNullAt(i)) {
+          out[i * w + j] = Float.NaN;
+        } else {
+          Float hit = map.get(v.getUTF8String(i));
+          out[i * w + j] = hit != null ? hit : unseen;
+        }
+      }
+    }
+
+    private void grow(int j, int id) {
+      int size = Math.max(id + 1, memoBatch[j] == null ? 256 : memoBatch[j].length * 2);
+      memo[j] = memo[j] == null ? new float[size] : java.util.Arrays.copyOf(memo[j], size);
+      memoBatch[j] = memoBatch[j] == null ? new int[size] : java.util.Arrays.copyOf(memoBatch[j], size);
     }
   }
 

@@ -23,8 +23,16 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.execution.ColumnarToRowExec;
+import org.apache.spark.sql.execution.InputAdapter;
+import org.apache.spark.sql.execution.ProjectExec;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.WholeStageCodegenExec;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 /**
  * CPU prediction straight into the native booster: each partition fills one dense float matrix per batch
@@ -105,6 +113,144 @@ final class BatchPredictor {
       return new Batches<>(configured(shared, threads), rows, source, features.width(), batchRows);
     });
     return events.sparkSession().createDataFrame(scored, out);
+  }
+
+  /**
+   * As {@link #predictEvents}, reading the column batches of the scan under {@code events} instead of its rows
+   * when {@code events} is nothing but a columnar scan (Parquet/Delta with the vectorized reader) and a choice of
+   * its columns: the model inputs are written column by column from the decoded vectors ({@link
+   * RowFeatures.Columns}) and each batch the reader decodes ({@code spark.sql.parquet.columnarReaderBatchSize}
+   * rows) is predicted in one call, with no row built for a feature. Returns null for any other plan (a filter
+   * left after the scan, deletion vectors, a row-based source): then use {@link #predictEvents}.
+   */
+  static Dataset<Row> predictColumnar(ml.dmlc.xgboost4j.scala.Booster booster, Dataset<Row> events,
+      int passThrough, RowFeatures features, String scoreCol) {
+    SparkPlan scan = columnarScan(events.queryExecution().executedPlan());
+    if (scan == null) {
+      return null;
+    }
+    List<Attribute> wanted = scala.collection.JavaConverters.seqAsJavaList(
+        events.queryExecution().executedPlan().output());
+    List<Attribute> read = scala.collection.JavaConverters.seqAsJavaList(scan.output());
+    int[] ordinals = new int[wanted.size()];
+    for (int i = 0; i < ordinals.length; i++) {
+      ordinals[i] = -1;
+      for (int k = 0; k < read.size(); k++) {
+        if (read.get(k).exprId().equals(wanted.get(i).exprId())) {
+          ordinals[i] = k;
+        }
+      }
+      if (ordinals[i] < 0) {
+        return null;
+      }
+    }
+    StructType out = new StructType();
+    org.apache.spark.sql.types.DataType[] keptTypes = new org.apache.spark.sql.types.DataType[passThrough];
+    for (int i = 0; i < passThrough; i++) {
+      out = out.add(events.schema().fields()[i]);
+      keptTypes[i] = events.schema().fields()[i].dataType();
+    }
+    out = out.add(scoreCol, DataTypes.DoubleType, false);
+    int[] kept = java.util.Arrays.copyOfRange(ordinals, 0, passThrough);
+    int[] inputs = java.util.Arrays.copyOfRange(ordinals, passThrough, ordinals.length);
+    int threads = Integer.parseInt(events.sparkSession().conf().get("spark.task.cpus", "1"));
+    Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared = JavaSparkContext.fromSparkContext(
+        events.sparkSession().sparkContext()).broadcast(booster);
+    JavaRDD<InternalRow> scored = scan.executeColumnar().toJavaRDD().mapPartitions(batches -> new ColumnarScores(
+        configured(shared, threads), batches, features.columns(inputs), features.width(), kept, keptTypes));
+    return events.sparkSession().internalCreateDataFrame(scored.rdd(), out, false);
+  }
+
+  /**
+   * The columnar scan when {@code plan} is only that scan, its transition to rows and a projection of its columns
+   * (whole-stage code generation around them), else null.
+   */
+  static SparkPlan columnarScan(SparkPlan plan) {
+    SparkPlan p = plan;
+    while (true) {
+      if (p instanceof WholeStageCodegenExec w) {
+        p = w.child();
+      } else if (p instanceof InputAdapter a) {
+        p = a.child();
+      } else if (p instanceof ProjectExec project) {
+        boolean columnsOnly = scala.collection.JavaConverters.seqAsJavaList(project.projectList()).stream()
+            .allMatch(e -> e instanceof Attribute);
+        if (!columnsOnly) {
+          return null;
+        }
+        p = project.child();
+      } else if (p instanceof ColumnarToRowExec transition) {
+        return transition.child().supportsColumnar() ? transition.child() : null;
+      } else {
+        return null;
+      }
+    }
+  }
+
+  /** Column batches in, one row (the pass-through values and the score) per event out. */
+  private static final class ColumnarScores implements Iterator<InternalRow> {
+    private final Booster booster;
+    private final Iterator<ColumnarBatch> batches;
+    private final RowFeatures.Columns encoder;
+    private final int width;
+    private final int[] kept;
+    private final org.apache.spark.sql.types.DataType[] keptTypes;
+    private final GenericInternalRow row;
+    private float[] matrix = new float[0];
+    private ColumnarBatch batch;
+    private float[][] predicted;
+    private int next;
+
+    ColumnarScores(Booster booster, Iterator<ColumnarBatch> batches, RowFeatures.Columns encoder, int width,
+        int[] kept, org.apache.spark.sql.types.DataType[] keptTypes) {
+      this.booster = booster;
+      this.batches = batches;
+      this.encoder = encoder;
+      this.width = width;
+      this.kept = kept;
+      this.keptTypes = keptTypes;
+      this.row = new GenericInternalRow(kept.length + 1);
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (batch == null || next >= batch.numRows()) {
+        if (!batches.hasNext()) {
+          return false;
+        }
+        // The reader reuses its vectors for the next batch: rows of this one are read before it is asked for.
+        batch = batches.next();
+        next = 0;
+        int rows = batch.numRows();
+        if (rows > 0) {
+          if (matrix.length != rows * width) {
+            matrix = new float[rows * width];
+          }
+          encoder.encode(batch, matrix);
+          try {
+            predicted = booster.inplace_predict(matrix, rows, width, Float.NaN);
+          } catch (XGBoostError e) {
+            throw new IllegalStateException("XGBoost prediction failed on a batch of " + rows + " rows", e);
+          }
+        }
+      }
+      return true;
+    }
+
+    /** The same row object each time (Spark's contract for internal rows): the scan above copies it. */
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      InternalRow source = batch.getRow(next);
+      for (int k = 0; k < kept.length; k++) {
+        row.update(k, source.isNullAt(kept[k]) ? null : source.get(kept[k], keptTypes[k]));
+      }
+      row.setDouble(kept.length, predicted[next][0]);
+      next++;
+      return row;
+    }
   }
 
   /** The broadcast booster, set once per executor JVM to predict with the task's CPU share. */

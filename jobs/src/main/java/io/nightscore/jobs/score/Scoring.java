@@ -73,7 +73,9 @@ public final class Scoring {
 
   /**
    * The column {@code keep} of raw events and {@code scoreCol}, their published probability. On the CPU the
-   * model inputs are computed inside the prediction pass ({@link BatchPredictor#predictEvents}); with the RAPIDS
+   * model inputs are computed inside the prediction pass, from the scan's column batches when the events are a
+   * plain columnar scan ({@link BatchPredictor#predictColumnar}), else from its rows
+   * ({@link BatchPredictor#predictEvents}); with the RAPIDS
    * Accelerator on (or a feature column of a type that pass does not read) they are assembled with Spark
    * expressions first.
    */
@@ -87,8 +89,11 @@ public final class Scoring {
     if (direct == null || DevicePreflight.rapidsEnabled(events.sparkSession().sparkContext().getConf())) {
       return predict(model, loaded.record().calibration(), assembledInputs(loaded, events, schema, keep), scoreCol);
     }
-    return BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, "_raw", model.getInferBatchSize())
-        .withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
+    Dataset<Row> raw = BatchPredictor.predictColumnar(model.nativeBooster(), inputs, 1, direct, "_raw");
+    if (raw == null) {
+      raw = BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, "_raw", model.getInferBatchSize());
+    }
+    return raw.withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
   }
 
   /**

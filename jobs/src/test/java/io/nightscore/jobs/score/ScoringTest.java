@@ -113,13 +113,10 @@ class ScoringTest extends SparkTestBase {
     assertEquals(3001, predicted.where(col("p").between(0, 1)).count());
   }
 
-  /**
-   * Scoring reads raw events itself on the CPU (RowFeatures inside the prediction pass); it must give exactly
-   * what predicting Features.assemble's columns gives: numeric types cast, nulls, unseen and rare values, target
-   * rates.
-   */
-  @Test
-  void scoringRawEventsEqualsScoringAssembledFeatures() {
+  /** Raw events (int and double numerics, one categorical; nulls, rare and unseen values), a model and its encoding. */
+  record Events(Dataset<Row> rows, EventSchema schema, CategoricalEncoding encoding, XGBoostClassificationModel model) {}
+
+  static Events events() {
     StructType schema = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
         .add("x", DataTypes.DoubleType).add("site", DataTypes.StringType).add("y", DataTypes.IntegerType);
     EventSchema events = new EventSchema("id", "t", "y", List.of("n", "x"), List.of("site"));
@@ -150,9 +147,21 @@ class ScoringTest extends SparkTestBase {
     clf.setNumWorkers(1);
     clf.setNumRound(10);
     clf.setMissing(Float.NaN);
-    XGBoostClassificationModel m = clf.fit(train);
+    return new Events(all, events, target.encoding(), clf.fit(train));
+  }
 
-    CategoricalEncoding stored = target.encoding();
+  /**
+   * Scoring reads raw events itself on the CPU (RowFeatures inside the prediction pass); it must give exactly
+   * what predicting Features.assemble's columns gives: numeric types cast, nulls, unseen and rare values, target
+   * rates.
+   */
+  @Test
+  void scoringRawEventsEqualsScoringAssembledFeatures() {
+    Events fixture = events();
+    XGBoostClassificationModel m = fixture.model();
+    EventSchema events = fixture.schema();
+    Dataset<Row> all = fixture.rows();
+    CategoricalEncoding stored = fixture.encoding();
     Dataset<Row> inputs = Features.modelInputs(all, events, "id");
     RowFeatures direct = RowFeatures.of(inputs.schema(), List.of("n", "x", "site"), events, stored);
     // The model inputs themselves, bit for bit: every row's floats from the row encoder and from Spark.
@@ -182,5 +191,50 @@ class ScoringTest extends SparkTestBase {
     assertThat(RowFeatures.of(new StructType().add("id", DataTypes.StringType).add("n", DataTypes.StringType)
         .add("x", DataTypes.DoubleType).add("site", DataTypes.StringType), List.of("n", "x", "site"), events, stored))
         .as("a type the row encoder does not read: Spark expressions instead").isNull();
+  }
+
+  /**
+   * From Parquet files scoring reads the scan's column batches: the same predictions as from rows, whether the
+   * reader hands strings over dictionary-encoded (several row groups, so several dictionaries, and several batches
+   * in each) or plain.
+   */
+  @Test
+  void scoringColumnBatchesEqualsScoringRows() {
+    Events e = events();
+    List<String> features = List.of("n", "x", "site");
+    String size = spark.conf().get("spark.sql.parquet.columnarReaderBatchSize");
+    spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "97");
+    try {
+      for (boolean dictionary : List.of(true, false)) {
+        String path = scratch.resolve("columnar-" + dictionary).toString();
+        e.rows().repartition(1).write().mode("overwrite").option("parquet.enable.dictionary", dictionary)
+            .option("parquet.block.size", 4096).parquet(path);
+        Dataset<Row> inputs = spark.read().parquet(path).select("id", "n", "x", "site");
+        RowFeatures direct = RowFeatures.of(inputs.schema(), features, e.schema(), e.encoding());
+        Map<String, Double> expected = new HashMap<>();
+        for (Row r : BatchPredictor.predictEvents(e.model().nativeBooster(), inputs, 1, direct, "p", 700)
+            .collectAsList()) {
+          expected.put(r.getString(0), r.getDouble(1));
+        }
+        Dataset<Row> columnar = BatchPredictor.predictColumnar(e.model().nativeBooster(), inputs, 1, direct, "p");
+        assertThat(columnar).as("a plain Parquet scan is read in column batches").isNotNull();
+        List<Row> got = columnar.collectAsList();
+        assertEquals(2500, got.size(), "one score per event (dictionary " + dictionary + ")");
+        for (Row r : got) {
+          assertEquals(expected.get(r.getString(0)), r.getDouble(1), 0.0, "event " + r.getString(0));
+        }
+        assertThat(got.stream().mapToDouble(r -> r.getDouble(1)).distinct().count()).isGreaterThan(20);
+      }
+    } finally {
+      spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", size);
+    }
+    String path = scratch.resolve("columnar-true").toString();
+    RowFeatures direct = RowFeatures.of(spark.read().parquet(path).select("id", "n", "x", "site").schema(), features,
+        e.schema(), e.encoding());
+    assertThat(BatchPredictor.predictColumnar(e.model().nativeBooster(), spark.read().parquet(path)
+        .where(col("n").gt(5)).select("id", "n", "x", "site"), 1, direct, "p"))
+        .as("a filter after the scan: rows instead").isNull();
+    assertThat(BatchPredictor.predictColumnar(e.model().nativeBooster(), e.rows().select("id", "n", "x", "site"), 1,
+        direct, "p")).as("not a columnar scan").isNull();
   }
 }
