@@ -138,8 +138,8 @@ public final class BenchJob {
     out.printf(Locale.ROOT, "== retrain: %d rows, %d rounds in %.2f s (model v%d)%n", full.trainRows(), full.rounds(),
         full.trainSeconds(), full.modelVersion());
     RetrainJob.Prepared prepared = RetrainJob.prepare(spark, settings, new RetrainJob.Options(RETRAIN_DATE));
-    double trainPrep = noop(Trainer.deterministicLayout(prepared.train(), settings.xgboost().numWorkers(),
-        settings.schema().id()));
+    double trainPrep = noop(Trainer.input(prepared.train(), settings.xgboost().numWorkers(), settings.schema().id(),
+        settings.schema().label()));
     double python = o.python() == null ? Double.NaN : python(spark, settings, prepared, o, dir, threads, out);
     RetrainJob.Result sampled = RetrainJob.run(spark, settings.with(Map.of(
         "nightscore.retrain.negative-sampling-rate", String.valueOf(o.samplingRate()))),

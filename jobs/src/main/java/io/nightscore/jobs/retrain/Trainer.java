@@ -1,5 +1,6 @@
 package io.nightscore.jobs.retrain;
 
+import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.XGBoostSettings;
@@ -124,12 +125,17 @@ public final class Trainer {
    */
   public static XGBoostClassificationModel fit(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> holdout,
       String idCol) {
+    if (!DevicePreflight.rapidsEnabled(train.sparkSession().sparkContext().getConf())) {
+      if (clf.getNumEarlyStoppingRounds() > 0) {
+        clf.setEvalDataset(plannedOnce(input(holdout, clf.getNumWorkers(), idCol, clf.getLabelCol())));
+      }
+      return clf.fit(plannedOnce(input(train, clf.getNumWorkers(), idCol, clf.getLabelCol())));
+    }
+    // The GPU plugin takes the query itself (to run it in columnar batches on the GPU); it is planned without
+    // adaptive execution, which would plan it anew for each of the plugin's passes.
     if (clf.getNumEarlyStoppingRounds() > 0) {
       clf.setEvalDataset(deterministicLayout(holdout, clf.getNumWorkers(), idCol));
     }
-    // Without adaptive execution while XGBoost plans its input: the layout's partitioning is fixed, and with it
-    // each of xgboost4j-spark's two .rdd calls (partition count, then the rows) would plan the query anew and
-    // run its shuffle map stage (read, encode, shuffle write) once more.
     org.apache.spark.sql.RuntimeConfig conf = train.sparkSession().conf();
     String adaptive = conf.get(ADAPTIVE, "true");
     conf.set(ADAPTIVE, "false");
@@ -141,6 +147,24 @@ public final class Trainer {
   }
 
   private static final String ADAPTIVE = "spark.sql.adaptive.enabled";
+
+  /**
+   * What XGBoost reads of {@code rows} on the CPU: the label and the feature array, laid out as
+   * {@link #deterministicLayout} lays them out (the layout's shuffle carries nothing else).
+   */
+  public static Dataset<Row> input(Dataset<Row> rows, int workers, String idCol, String labelCol) {
+    return deterministicLayout(rows, workers, idCol).select(labelCol, Features.COLUMN);
+  }
+
+  /**
+   * {@code rows} over the RDD of their one physical plan. xgboost4j-spark's CPU path calls {@code .rdd} on its
+   * input twice (partition count, then the rows), and each call plans the query anew: the categorical lookups'
+   * broadcasts ran twice, and under adaptive execution so did the read-encode-shuffle stage. Over one RDD the
+   * plan, its broadcasts and its shuffle run once (with adaptive execution the shuffle runs here, as it plans).
+   */
+  static Dataset<Row> plannedOnce(Dataset<Row> rows) {
+    return rows.sparkSession().internalCreateDataFrame(rows.queryExecution().toRdd(), rows.schema(), false);
+  }
 
   public static Dataset<Row> deterministicLayout(Dataset<Row> rows, int workers, String idCol) {
     return rows.repartition(workers, functions.xxhash64(functions.col(idCol), functions.col("dt")))
