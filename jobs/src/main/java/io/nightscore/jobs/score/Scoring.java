@@ -83,8 +83,7 @@ public final class Scoring {
       String keep, String scoreCol) {
     XGBoostClassificationModel model = loaded.model();
     List<String> features = featureNames(model);
-    Dataset<Row> inputs = events.select(java.util.stream.Stream.concat(java.util.stream.Stream.of(keep),
-        features.stream()).map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
+    Dataset<Row> inputs = inputs(events, keep, features);
     RowFeatures direct = RowFeatures.of(inputs.schema(), features, schema, loaded.encoding());
     if (direct == null || DevicePreflight.rapidsEnabled(events.sparkSession().sparkContext().getConf())) {
       return predict(model, loaded.record().calibration(), assembledInputs(loaded, events, schema, keep), scoreCol);
@@ -94,6 +93,22 @@ public final class Scoring {
       raw = BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, "_raw", model.getInferBatchSize());
     }
     return raw.withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
+  }
+
+  /** The column {@code keep}, then the raw feature columns in the booster's order. */
+  private static Dataset<Row> inputs(Dataset<Row> events, String keep, List<String> features) {
+    return events.select(java.util.stream.Stream.concat(java.util.stream.Stream.of(keep), features.stream())
+        .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
+  }
+
+  /**
+   * What the CPU pass of {@link #probabilities} reads, for timing the decode alone: the scan's column batches
+   * when scoring reads those, else the rows of the events' model-input columns.
+   */
+  public static org.apache.spark.rdd.RDD<?> scanned(ModelStore.LoadedModel loaded, Dataset<Row> events, String keep) {
+    Dataset<Row> inputs = inputs(events, keep, featureNames(loaded.model()));
+    org.apache.spark.sql.execution.SparkPlan scan = BatchPredictor.columnarScan(inputs.queryExecution().executedPlan());
+    return scan != null ? scan.executeColumnar() : inputs.queryExecution().toRdd();
   }
 
   /**
