@@ -133,41 +133,28 @@ public final class RowFeatures implements Serializable {
       batch++;
       for (int j = 0; j < w; j++) {
         ColumnVector v = in.column(ordinals[j]);
+        Kind kind = kinds[j];
+        if (kind == Kind.CATEGORICAL) {
+          categorical(v, j, rows, maps[j], out);
+          continue;
+        }
         boolean nulls = v.hasNull();
-        switch (kinds[j]) {
-          case BYTE -> {
-            for (int i = 0; i < rows; i++) {
-              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getByte(i);
-            }
-          }
-          case SHORT -> {
-            for (int i = 0; i < rows; i++) {
-              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getShort(i);
-            }
-          }
-          case INT -> {
-            for (int i = 0; i < rows; i++) {
-              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getInt(i);
-            }
-          }
-          case LONG -> {
-            for (int i = 0; i < rows; i++) {
-              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getLong(i);
-            }
-          }
-          case FLOAT -> {
-            for (int i = 0; i < rows; i++) {
-              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : v.getFloat(i);
-            }
-          }
-          case DOUBLE -> {
-            for (int i = 0; i < rows; i++) {
-              out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : (float) v.getDouble(i);
-            }
-          }
-          case CATEGORICAL -> categorical(v, j, rows, maps[j], out);
+        for (int i = 0; i < rows; i++) {
+          out[i * w + j] = nulls && v.isNullAt(i) ? Float.NaN : number(v, i, kind);
         }
       }
+    }
+
+    private static float number(ColumnVector v, int i, Kind kind) {
+      return switch (kind) {
+        case BYTE -> v.getByte(i);
+        case SHORT -> v.getShort(i);
+        case INT -> v.getInt(i);
+        case LONG -> v.getLong(i);
+        case FLOAT -> v.getFloat(i);
+        case DOUBLE -> (float) v.getDouble(i);
+        case CATEGORICAL -> throw new IllegalArgumentException("a categorical column is not a number");
+      };
     }
 
     private void categorical(ColumnVector v, int j, int rows, Map<UTF8String, Float> map, float[] out) {
