@@ -198,7 +198,7 @@ public final class RowFeatures implements Serializable {
     }
   }
 
-  /** One value-to-input map per categorical position (null elsewhere), built once per JVM. */
+  /** One value-to-input map per categorical position (null elsewhere), built once per deserialised copy (task). */
   @SuppressWarnings("unchecked")
   private Map<UTF8String, Float>[] tables() {
     Map<UTF8String, Float>[] maps = lookup;

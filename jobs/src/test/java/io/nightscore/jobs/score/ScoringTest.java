@@ -114,7 +114,8 @@ class ScoringTest extends SparkTestBase {
   }
 
   /** Raw events (int and double numerics, one categorical; nulls, rare and unseen values), a model and its encoding. */
-  record Events(Dataset<Row> rows, EventSchema schema, CategoricalEncoding encoding, XGBoostClassificationModel model) {}
+  record Events(Dataset<Row> rows, EventSchema schema, CategoricalEncoding encoding,
+      XGBoostClassificationModel model) {}
 
   static Events events() {
     StructType schema = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
