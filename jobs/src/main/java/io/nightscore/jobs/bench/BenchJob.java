@@ -229,22 +229,22 @@ public final class BenchJob {
   static Breakdown breakdown(SparkSession spark, Warehouse warehouse, EventSchema schema,
       ModelStore.LoadedModel loaded, LocalDate day, double endToEnd) {
     Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
-    double scan = Double.MAX_VALUE;
-    for (int run = 0; run < 2; run++) {
-      long t = System.nanoTime();
-      Scoring.scanned(loaded, events, schema.id()).count();
-      scan = Math.min(scan, (System.nanoTime() - t) / 1e9);
-    }
+    double scan = bestOfTwo(() -> Scoring.scanned(loaded, events, schema.id()).count());
     double predict = noop(Scoring.scoreDay(loaded, events, schema, day, 0, Timestamp.from(Instant.now())));
     return new Breakdown(scan, predict - scan, endToEnd - predict);
   }
 
   /** Seconds to run a query to the end with Spark's no-op sink; best of two runs (the first also compiles). */
   private static double noop(Dataset<Row> df) {
+    return bestOfTwo(() -> df.write().format("noop").mode("overwrite").save());
+  }
+
+  /** Seconds of the faster of two runs of {@code work}. */
+  private static double bestOfTwo(Runnable work) {
     double best = Double.MAX_VALUE;
     for (int run = 0; run < 2; run++) {
       long t = System.nanoTime();
-      df.write().format("noop").mode("overwrite").save();
+      work.run();
       best = Math.min(best, (System.nanoTime() - t) / 1e9);
     }
     return best;

@@ -125,22 +125,24 @@ public final class Trainer {
    */
   public static XGBoostClassificationModel fit(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> holdout,
       String idCol) {
-    if (!DevicePreflight.rapidsEnabled(train.sparkSession().sparkContext().getConf())) {
-      if (clf.getNumEarlyStoppingRounds() > 0) {
-        clf.setEvalDataset(plannedOnce(input(holdout, clf.getNumWorkers(), idCol, clf.getLabelCol())));
-      }
-      return clf.fit(plannedOnce(input(train, clf.getNumWorkers(), idCol, clf.getLabelCol())));
-    }
-    // The GPU plugin takes the query itself (to run it in columnar batches on the GPU); it is planned without
-    // adaptive execution, which would plan it anew for each of the plugin's passes.
+    // On the CPU XGBoost gets its input planned once (plannedOnce); the GPU plugin takes the query itself, to
+    // run it in columnar batches on the GPU, and it is planned without adaptive execution, which would plan it
+    // anew for each of the plugin's passes.
+    boolean gpu = DevicePreflight.rapidsEnabled(train.sparkSession().sparkContext().getConf());
+    java.util.function.UnaryOperator<Dataset<Row>> laidOut = gpu
+        ? rows -> deterministicLayout(rows, clf.getNumWorkers(), idCol)
+        : rows -> plannedOnce(input(rows, clf.getNumWorkers(), idCol, clf.getLabelCol()));
     if (clf.getNumEarlyStoppingRounds() > 0) {
-      clf.setEvalDataset(deterministicLayout(holdout, clf.getNumWorkers(), idCol));
+      clf.setEvalDataset(laidOut.apply(holdout));
+    }
+    if (!gpu) {
+      return clf.fit(laidOut.apply(train));
     }
     org.apache.spark.sql.RuntimeConfig conf = train.sparkSession().conf();
     String adaptive = conf.get(ADAPTIVE, "true");
     conf.set(ADAPTIVE, "false");
     try {
-      return clf.fit(deterministicLayout(train, clf.getNumWorkers(), idCol));
+      return clf.fit(laidOut.apply(train));
     } finally {
       conf.set(ADAPTIVE, adaptive);
     }

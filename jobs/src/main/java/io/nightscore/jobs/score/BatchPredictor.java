@@ -66,13 +66,9 @@ final class BatchPredictor {
     int passThrough = keep.size();
     features.forEach(f -> keep.add(col(f).cast("float")));
     out = out.add(scoreCol, DataTypes.DoubleType, false);
-    int threads = Integer.parseInt(assembled.sparkSession().conf().get("spark.task.cpus", "1"));
-    // The Scala wrapper is what is broadcast: its finalizer disposes the native booster, so the wrapper must
-    // live as long as the broadcast (the caller's model may be garbage collected before the query runs).
-    Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared = JavaSparkContext.fromSparkContext(assembled.sparkSession().sparkContext())
-        .broadcast(booster);
+    Shared shared = Shared.of(booster, assembled.sparkSession());
     return assembled.select(keep.toArray(new Column[0]))
-        .mapPartitions(new Partition(shared, passThrough, features.size(), batchRows, threads), Encoders.row(out));
+        .mapPartitions(new Partition(shared, passThrough, features.size(), batchRows), Encoders.row(out));
   }
 
   /**
@@ -91,9 +87,7 @@ final class BatchPredictor {
       toJava.add(CatalystTypeConverters.createToScalaConverter(f.dataType()));
     }
     StructType out = kept.add(scoreCol, DataTypes.DoubleType, false);
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(events.sparkSession().sparkContext());
-    int threads = Integer.parseInt(events.sparkSession().conf().get("spark.task.cpus", "1"));
-    Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared = sc.broadcast(booster);
+    Shared shared = Shared.of(booster, events.sparkSession());
     JavaRDD<Row> scored = events.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
       Source<InternalRow> source = new Source<>() {
         @Override
@@ -110,7 +104,7 @@ final class BatchPredictor {
           features.encode(r, passThrough, matrix, base);
         }
       };
-      return new Batches<>(configured(shared, threads), rows, source, features.width(), batchRows);
+      return new Batches<>(shared.configured(), rows, source, features.width(), batchRows);
     });
     return events.sparkSession().createDataFrame(scored, out);
   }
@@ -153,11 +147,9 @@ final class BatchPredictor {
     out = out.add(scoreCol, DataTypes.DoubleType, false);
     int[] kept = java.util.Arrays.copyOfRange(ordinals, 0, passThrough);
     int[] inputs = java.util.Arrays.copyOfRange(ordinals, passThrough, ordinals.length);
-    int threads = Integer.parseInt(events.sparkSession().conf().get("spark.task.cpus", "1"));
-    Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared = JavaSparkContext.fromSparkContext(
-        events.sparkSession().sparkContext()).broadcast(booster);
+    Shared shared = Shared.of(booster, events.sparkSession());
     JavaRDD<InternalRow> scored = scan.executeColumnar().toJavaRDD().mapPartitions(batches -> new ColumnarScores(
-        configured(shared, threads), batches, features.columns(inputs), features.width(), kept, keptTypes));
+        shared.configured(), batches, features.columns(inputs), features.width(), kept, keptTypes));
     return events.sparkSession().internalCreateDataFrame(scored.rdd(), out, false);
   }
 
@@ -253,17 +245,29 @@ final class BatchPredictor {
     }
   }
 
-  /** The broadcast booster, set once per executor JVM to predict with the task's CPU share. */
-  private static Booster configured(Broadcast<ml.dmlc.xgboost4j.scala.Booster> shared, int threads)
-      throws XGBoostError {
-    Booster b = shared.value().booster();
-    // Each task predicts with its own CPU share (spark.task.cpus), not every core of the executor.
-    synchronized (CONFIGURED) {
-      if (CONFIGURED.add(b)) {
-        b.setParam("nthread", threads);
-      }
+  /**
+   * The booster broadcast to the executors, and the threads a task predicts with (spark.task.cpus). The Scala
+   * wrapper is what is broadcast: its finalizer disposes the native booster, so the wrapper must live as long as
+   * the broadcast (the caller's model may be garbage collected before the query runs).
+   */
+  private record Shared(Broadcast<ml.dmlc.xgboost4j.scala.Booster> booster, int threads)
+      implements java.io.Serializable {
+    static Shared of(ml.dmlc.xgboost4j.scala.Booster booster, org.apache.spark.sql.SparkSession spark) {
+      return new Shared(JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(booster),
+          Integer.parseInt(spark.conf().get("spark.task.cpus", "1")));
     }
-    return b;
+
+    /** The broadcast booster, set once per executor JVM to predict with the task's CPU share. */
+    Booster configured() throws XGBoostError {
+      Booster b = booster.value().booster();
+      // Each task predicts with its own CPU share (spark.task.cpus), not every core of the executor.
+      synchronized (CONFIGURED) {
+        if (CONFIGURED.add(b)) {
+          b.setParam("nthread", threads);
+        }
+      }
+      return b;
+    }
   }
 
   /** How a batch reads one input row: its pass-through values (and a slot for the score), its model inputs. */
@@ -276,19 +280,16 @@ final class BatchPredictor {
   /** One partition's rows, predicted {@code batchRows} at a time. */
   private static final class Partition implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-    private final Broadcast<ml.dmlc.xgboost4j.scala.Booster> booster;
+    private final Shared booster;
     private final int passThrough;
     private final int features;
     private final int batchRows;
-    private final int threads;
 
-    Partition(Broadcast<ml.dmlc.xgboost4j.scala.Booster> booster, int passThrough, int features, int batchRows,
-        int threads) {
+    Partition(Shared booster, int passThrough, int features, int batchRows) {
       this.booster = booster;
       this.passThrough = passThrough;
       this.features = features;
       this.batchRows = batchRows;
-      this.threads = threads;
     }
 
     @Override
@@ -311,7 +312,7 @@ final class BatchPredictor {
           }
         }
       };
-      return new Batches<>(configured(booster, threads), rows, source, features, batchRows);
+      return new Batches<>(booster.configured(), rows, source, features, batchRows);
     }
   }
 

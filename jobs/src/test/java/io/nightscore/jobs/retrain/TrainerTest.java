@@ -53,7 +53,7 @@ class TrainerTest extends SparkTestBase {
         .containsExactly("converted", Features.COLUMN);
     Dataset<Row> planned = Trainer.plannedOnce(Trainer.input(train, 2, "event_id", "converted"));
     assertThat(planned.rdd().getNumPartitions()).as("one partition per worker").isEqualTo(2);
-    assertThat(planned.collectAsList()).as("rows copied, not the reused row of the plan")
+    assertThat(planned.collectAsList()).as("the rows of the laid-out query, each once")
         .containsExactlyInAnyOrderElementsOf(Trainer.input(train, 2, "event_id", "converted").collectAsList());
   }
 }
