@@ -16,10 +16,13 @@ import org.apache.spark.unsafe.types.UTF8String;
 /**
  * {@link Features#assemble}'s model inputs computed in plain Java from a row of raw event columns: numeric
  * values cast to float, categorical values looked up in the encoding (its target rate, or its index), missing
- * values NaN. Same encoding object, same float values as the Spark expressions, for CPU prediction code that
- * reads Spark's internal rows itself (one hash lookup per categorical, no join per feature in the plan).
+ * values NaN. Same encoding object, same float values as the Spark expressions, for CPU code (prediction, the
+ * training input) that reads Spark's internal rows itself (one hash lookup per categorical, no join per
+ * feature in the plan).
  * Reads either a row ({@link #encode}) or a column batch straight from a columnar scan ({@link #columns}).
- * Built on the driver; the lookup tables are built again on first use in each task.
+ * Training rows ({@link #training}) get the out-of-fold target rate of the fold a row belongs to, as
+ * {@link Features#assembleTraining} gives them. Built on the driver; the lookup tables are built again on
+ * first use in each task.
  */
 public final class RowFeatures implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -27,15 +30,20 @@ public final class RowFeatures implements Serializable {
   private enum Kind { BYTE, SHORT, INT, LONG, FLOAT, DOUBLE, CATEGORICAL }
 
   private final Kind[] kinds;
-  /** Per categorical position: the vocabulary in index order, and the model input of each index (last = rare). */
+  /**
+   * Per categorical position: the vocabulary in index order, and the model input of each index (last = rare)
+   * in each fold, at {@code index * folds + fold}.
+   */
   private final String[][] values;
   private final float[][] inputs;
-  private transient Map<UTF8String, Float>[] lookup;
+  private final int folds;
+  private transient Map<UTF8String, Integer>[] lookup;
 
-  private RowFeatures(Kind[] kinds, String[][] values, float[][] inputs) {
+  private RowFeatures(Kind[] kinds, String[][] values, float[][] inputs, int folds) {
     this.kinds = kinds;
     this.values = values;
     this.inputs = inputs;
+    this.folds = folds;
   }
 
   /**
@@ -44,6 +52,28 @@ public final class RowFeatures implements Serializable {
    */
   public static RowFeatures of(StructType rows, List<String> features, EventSchema schema,
       CategoricalEncoding encoding) {
+    return of(rows, features, schema, encoding, encoding::modelInputs, 1);
+  }
+
+  /**
+   * The encoder of training rows: each categorical value becomes the out-of-fold target rate of the row's
+   * fold ({@link #encode(InternalRow, int, float[], int, int)}), as {@link Features#assembleTraining} computes
+   * it; null as for {@link #of}.
+   */
+  public static RowFeatures training(StructType rows, List<String> features, EventSchema schema,
+      CategoricalEncoding.TargetFit target) {
+    return of(rows, features, schema, target.encoding(), f -> {
+      double[] rates = target.outOfFold().get(f);
+      float[] inputs = new float[rates.length];
+      for (int i = 0; i < rates.length; i++) {
+        inputs[i] = (float) rates[i];
+      }
+      return inputs;
+    }, target.folds());
+  }
+
+  private static RowFeatures of(StructType rows, List<String> features, EventSchema schema,
+      CategoricalEncoding encoding, java.util.function.Function<String, float[]> inputsOf, int folds) {
     Kind[] kinds = new Kind[features.size()];
     String[][] values = new String[features.size()][];
     float[][] inputs = new float[features.size()][];
@@ -56,7 +86,7 @@ public final class RowFeatures implements Serializable {
         }
         kinds[j] = Kind.CATEGORICAL;
         values[j] = encoding.values(f).toArray(new String[0]);
-        inputs[j] = encoding.modelInputs(f);
+        inputs[j] = inputsOf.apply(f);
       } else {
         kinds[j] = t.equals(DataTypes.ByteType) ? Kind.BYTE : t.equals(DataTypes.ShortType) ? Kind.SHORT
             : t.equals(DataTypes.IntegerType) ? Kind.INT : t.equals(DataTypes.LongType) ? Kind.LONG
@@ -66,7 +96,7 @@ public final class RowFeatures implements Serializable {
         }
       }
     }
-    return new RowFeatures(kinds, values, inputs);
+    return new RowFeatures(kinds, values, inputs, folds);
   }
 
   /** Number of features (the width of one row of the model matrix). */
@@ -79,7 +109,15 @@ public final class RowFeatures implements Serializable {
    * {@code out[base .. base + width)}.
    */
   public void encode(InternalRow row, int first, float[] out, int base) {
-    Map<UTF8String, Float>[] maps = tables();
+    encode(row, first, out, base, 0);
+  }
+
+  /** As {@link #encode(InternalRow, int, float[], int)} for a training row of fold {@code fold}. */
+  public void encode(InternalRow row, int first, float[] out, int base, int fold) {
+    if (fold < 0 || fold >= folds) {
+      throw new IllegalArgumentException("fold " + fold + " outside [0, " + folds + ")");
+    }
+    Map<UTF8String, Integer>[] maps = tables();
     for (int j = 0; j < kinds.length; j++) {
       int k = first + j;
       if (row.isNullAt(k)) {
@@ -94,15 +132,18 @@ public final class RowFeatures implements Serializable {
         case FLOAT -> row.getFloat(k);
         case DOUBLE -> (float) row.getDouble(k);
         case CATEGORICAL -> {
-          Float hit = maps[j].get(row.getUTF8String(k));
-          yield hit != null ? hit : inputs[j][values[j].length];
+          Integer hit = maps[j].get(row.getUTF8String(k));
+          yield inputs[j][(hit != null ? hit : values[j].length) * folds + fold];
         }
       };
     }
   }
 
-  /** A columnar encoder for batches whose column {@code ordinals[j]} holds feature j; one per task. */
+  /** A columnar encoder for batches whose column {@code ordinals[j]} holds feature j; one per task. Scoring only. */
   public Columns columns(int[] ordinals) {
+    if (folds != 1) {
+      throw new IllegalStateException("column batches are encoded for scoring; training rows use encode(row, fold)");
+    }
     if (ordinals.length != kinds.length) {
       throw new IllegalArgumentException(ordinals.length + " column ordinals for " + kinds.length + " features");
     }
@@ -127,7 +168,7 @@ public final class RowFeatures implements Serializable {
 
     /** Writes row i's inputs of {@code in} to {@code out[i * width .. (i + 1) * width)}. */
     public void encode(ColumnarBatch in, float[] out) {
-      Map<UTF8String, Float>[] maps = tables();
+      Map<UTF8String, Integer>[] maps = tables();
       int rows = in.numRows();
       int w = kinds.length;
       batch++;
@@ -157,7 +198,7 @@ public final class RowFeatures implements Serializable {
       };
     }
 
-    private void categorical(ColumnVector v, int j, int rows, Map<UTF8String, Float> map, float[] out) {
+    private void categorical(ColumnVector v, int j, int rows, Map<UTF8String, Integer> map, float[] out) {
       int w = kinds.length;
       float unseen = inputs[j][values[j].length];
       boolean nulls = v.hasNull();
@@ -173,8 +214,8 @@ public final class RowFeatures implements Serializable {
             grow(j, id);
           }
           if (memoBatch[j][id] != batch) {
-            Float hit = map.get(v.getUTF8String(i));
-            memo[j][id] = hit != null ? hit : unseen;
+            Integer hit = map.get(v.getUTF8String(i));
+            memo[j][id] = hit != null ? inputs[j][hit] : unseen;
             memoBatch[j][id] = batch;
           }
           out[i * w + j] = memo[j][id];
@@ -185,8 +226,8 @@ public final class RowFeatures implements Serializable {
         if (nulls && v.isNullAt(i)) {
           out[i * w + j] = Float.NaN;
         } else {
-          Float hit = map.get(v.getUTF8String(i));
-          out[i * w + j] = hit != null ? hit : unseen;
+          Integer hit = map.get(v.getUTF8String(i));
+          out[i * w + j] = hit != null ? inputs[j][hit] : unseen;
         }
       }
     }
@@ -198,17 +239,17 @@ public final class RowFeatures implements Serializable {
     }
   }
 
-  /** One value-to-input map per categorical position (null elsewhere), built once per deserialised copy (task). */
+  /** One value-to-index map per categorical position (null elsewhere), built once per deserialised copy (task). */
   @SuppressWarnings("unchecked")
-  private Map<UTF8String, Float>[] tables() {
-    Map<UTF8String, Float>[] maps = lookup;
+  private Map<UTF8String, Integer>[] tables() {
+    Map<UTF8String, Integer>[] maps = lookup;
     if (maps == null) {
       maps = new Map[kinds.length];
       for (int j = 0; j < kinds.length; j++) {
         if (kinds[j] == Kind.CATEGORICAL) {
           maps[j] = new HashMap<>();
           for (int i = 0; i < values[j].length; i++) {
-            maps[j].put(UTF8String.fromString(values[j][i]), inputs[j][i]);
+            maps[j].put(UTF8String.fromString(values[j][i]), i);
           }
         }
       }

@@ -97,7 +97,7 @@ public final class RetrainJob {
   public record Prepared(LocalDate date, LocalDate trainStart, LocalDate trainEnd, LocalDate holdoutDate,
       long eventsVersion, long trainRows, long trainPositives, long holdoutRows, Dataset<Row> windowCounts,
       Dataset<Row> trainEvents, Dataset<Row> tuneEvents, Dataset<Row> evalEvents, double samplingRate,
-      String calibrationMethod, CategoricalEncoding encoding, Dataset<Row> train, Dataset<Row> stopping) {}
+      String calibrationMethod, CategoricalEncoding encoding, TrainingRows train, TrainingRows stopping) {}
 
   /** Reads, checks and prepares the data of a retrain for {@code options.date()} (runs the statistics jobs). */
   public static Prepared prepare(SparkSession spark, Settings settings, Options options) {
@@ -163,20 +163,20 @@ public final class RetrainJob {
     CategoricalEncoding encoding = CategoricalEncoding.fit(trainEvents, schema.categorical(),
         settings.maxCategories(), settings.minCategoryCount());
     Dataset<Row> sampledTrain = Sampling.negatives(trainEvents, schema, samplingRate, seed);
-    Dataset<Row> train;
+    TrainingRows train;
     if (settings.categoricalMode().equals("target")) {
       spark.sparkContext().setJobDescription("retrain " + date + ": target statistics of the categorical values");
       Column fold = Sampling.fold(seed, col(schema.id()), settings.targetFolds());
       CategoricalEncoding.TargetFit target = encoding.withTargetStats(trainEvents, schema.label(), fold,
           settings.targetFolds(), settings.targetSmoothing());
       encoding = target.encoding();
-      train = Features.assembleTraining(sampledTrain, schema, target, fold);
+      train = TrainingRows.withTargetStats(sampledTrain, schema, target, fold);
     } else {
-      train = Features.assemble(sampledTrain, schema, encoding);
+      train = TrainingRows.of(sampledTrain, schema, encoding);
     }
     // Early stopping judges rounds on tuning rows sampled like the training rows, so both follow the
     // same (sampled) distribution; calibration then sees every tuning row.
-    Dataset<Row> stopping = Features.assemble(Sampling.negatives(tuneEvents, schema, samplingRate, seed), schema,
+    TrainingRows stopping = TrainingRows.of(Sampling.negatives(tuneEvents, schema, samplingRate, seed), schema,
         encoding);
 
     return new Prepared(date, trainStart, trainEnd, holdoutDate, eventsVersion, trainRows, trainPositives,
@@ -189,6 +189,7 @@ public final class RetrainJob {
     Warehouse warehouse = new Warehouse(spark, settings);
     ModelStore store = new ModelStore(warehouse);
     JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), spark.sparkContext().getConf()));
+    Trainer.loadNativeLibraryInBackground();
     Prepared p = prepare(spark, settings, options);
     LocalDate date = p.date();
     LocalDate holdoutDate = p.holdoutDate();
@@ -202,8 +203,8 @@ public final class RetrainJob {
     double samplingRate = p.samplingRate();
     String calibrationMethod = p.calibrationMethod();
     CategoricalEncoding encoding = p.encoding();
-    Dataset<Row> train = p.train();
-    Dataset<Row> stopping = p.stopping();
+    TrainingRows train = p.train();
+    TrainingRows stopping = p.stopping();
     Dataset<Row> tuneEvents = p.tuneEvents();
     Dataset<Row> evalEvents = p.evalEvents();
 
@@ -219,7 +220,7 @@ public final class RetrainJob {
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
     int rounds = (int) model.nativeBooster().getNumBoostedRound();
     int bestIteration = bestIteration(model, rounds);
-    long sampledTrainRows = samplingRate < 1 ? train.count() : trainRows;
+    long sampledTrainRows = samplingRate < 1 ? train.events().count() : trainRows;
 
     spark.sparkContext().setJobDescription("retrain " + date + ": fit " + calibrationMethod + " calibration on "
         + holdoutDate + " (tuning half)");

@@ -17,7 +17,27 @@ import org.apache.spark.sql.Row;
 
 /** Builds the XGBoost estimator from settings and fits it with early stopping on a holdout day. */
 public final class Trainer {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Trainer.class);
+
   private Trainer() {}
+
+  /**
+   * Starts loading XGBoost's native library in this JVM on a background thread, so that unpacking it from the
+   * jar (a 300+ MB file written to the temporary directory, ~2 s) overlaps the Spark work that precedes
+   * training instead of delaying it. The first XGBoost call waits for the load if it is still running (class
+   * initialisation is exclusive); a failed load is reported again, with its cause, by that call.
+   */
+  public static void loadNativeLibraryInBackground() {
+    Thread load = new Thread(() -> {
+      try {
+        Class.forName("ml.dmlc.xgboost4j.java.XGBoostJNI", true, Trainer.class.getClassLoader());
+      } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+        LOG.warn("XGBoost's native library did not load ahead of training: {}", e.toString());
+      }
+    }, "xgboost-native-load");
+    load.setDaemon(true);
+    load.start();
+  }
 
   /** The estimator for a schema: one float per feature in an array column, categoricals as the mode says. */
   public static XGBoostClassifier classifier(EventSchema schema, String categoricalMode, XGBoostSettings xgb,
@@ -123,22 +143,22 @@ public final class Trainer {
    * within it. Otherwise XGBoost's own round-robin repartition deals rows to workers in whatever order the
    * upstream shuffles delivered them, and the same data and config give a (slightly) different model.
    */
-  public static XGBoostClassificationModel fit(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> holdout,
+  public static XGBoostClassificationModel fit(XGBoostClassifier clf, TrainingRows train, TrainingRows holdout,
       String idCol) {
-    // On the CPU XGBoost gets its input planned once (plannedOnce); the GPU plugin takes the query itself, to
-    // run it in columnar batches on the GPU, and it is planned without adaptive execution, which would plan it
-    // anew for each of the plugin's passes.
-    boolean gpu = DevicePreflight.rapidsEnabled(train.sparkSession().sparkContext().getConf());
-    java.util.function.UnaryOperator<Dataset<Row>> laidOut = gpu
-        ? rows -> deterministicLayout(rows, clf.getNumWorkers(), idCol)
-        : rows -> plannedOnce(input(rows, clf.getNumWorkers(), idCol, clf.getLabelCol()));
+    // On the CPU XGBoost gets its input encoded in one pass over the rows and planned once (input); the GPU
+    // plugin takes the Spark-expression query itself, to run it in columnar batches on the GPU, and it is
+    // planned without adaptive execution, which would plan it anew for each of the plugin's passes.
+    boolean gpu = DevicePreflight.rapidsEnabled(train.events().sparkSession().sparkContext().getConf());
+    java.util.function.Function<TrainingRows, Dataset<Row>> laidOut = gpu
+        ? rows -> deterministicLayout(rows.assembled(), clf.getNumWorkers(), idCol)
+        : rows -> input(rows, clf.getNumWorkers(), idCol, clf.getLabelCol());
     if (clf.getNumEarlyStoppingRounds() > 0) {
       clf.setEvalDataset(laidOut.apply(holdout));
     }
     if (!gpu) {
       return clf.fit(laidOut.apply(train));
     }
-    org.apache.spark.sql.RuntimeConfig conf = train.sparkSession().conf();
+    org.apache.spark.sql.RuntimeConfig conf = train.events().sparkSession().conf();
     String adaptive = conf.get(ADAPTIVE, "true");
     conf.set(ADAPTIVE, "false");
     try {
@@ -151,11 +171,15 @@ public final class Trainer {
   private static final String ADAPTIVE = "spark.sql.adaptive.enabled";
 
   /**
-   * What XGBoost reads of {@code rows} on the CPU: the label and the feature array, laid out as
-   * {@link #deterministicLayout} lays them out (the layout's shuffle carries nothing else).
+   * What XGBoost reads on the CPU: the label and the feature array, encoded in one pass over the rows
+   * ({@link TrainingRows#encoded}, or the Spark expressions when that pass cannot read a column), laid out as
+   * {@link #deterministicLayout} lays them out (the layout's shuffle carries nothing else), over the RDD of
+   * one physical plan ({@link #plannedOnce}).
    */
-  public static Dataset<Row> input(Dataset<Row> rows, int workers, String idCol, String labelCol) {
-    return deterministicLayout(rows, workers, idCol).select(labelCol, Features.COLUMN);
+  public static Dataset<Row> input(TrainingRows rows, int workers, String idCol, String labelCol) {
+    Dataset<Row> encoded = rows.encoded();
+    return plannedOnce(deterministicLayout(encoded != null ? encoded : rows.assembled(), workers, idCol)
+        .select(labelCol, Features.COLUMN));
   }
 
   /**

@@ -1,59 +1,125 @@
 package io.nightscore.jobs.retrain;
 
-import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.rand;
-import static org.apache.spark.sql.functions.when;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nightscore.common.CategoricalEncoding;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.Settings;
 import io.nightscore.common.SparkTestBase;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
-/** Trainer hands XGBoost its input planned once; the rows, and so the model, are those of the plain query. */
+/**
+ * On the CPU Trainer hands XGBoost its input encoded in one pass over the rows and planned once; the floats,
+ * the rows and so the model are those of the Spark-expression query.
+ */
 class TrainerTest extends SparkTestBase {
+  static final EventSchema SCHEMA = new EventSchema("event_id", "event_time", "converted", List.of("n", "x", "k"),
+      List.of("site", "dev"));
 
-  /** Rows shaped as Features.assemble leaves them: id, dt, label and the feature array, from 3 partitions. */
-  static Dataset<Row> rows(long seed) {
-    return spark.range(0, 6_000, 1, 3).select(
-        col("id").cast("string").as("event_id"),
-        lit(java.sql.Date.valueOf("2026-11-02")).as("dt"),
-        rand(seed).as("a"), rand(seed + 1).as("b"))
-        .withColumn("converted", when(col("a").plus(col("b").multiply(0.5)).gt(rand(seed + 2).multiply(1.5)), 1)
-            .otherwise(0))
-        .withColumn(Features.COLUMN, array(col("a").cast("float"), when(col("b").gt(0.9), lit(null))
-            .otherwise(col("b")).cast("float")));
+  /**
+   * Raw events of two days from 3 partitions: an int, a double and a long feature with nulls; two categoricals
+   * with nulls, rare values (below the minimum count) and a value the encoding never saw.
+   */
+  static Dataset<Row> events(long seed, int rows) {
+    StructType schema = new StructType().add("event_id", DataTypes.StringType).add("dt", DataTypes.DateType)
+        .add("n", DataTypes.IntegerType).add("x", DataTypes.DoubleType).add("k", DataTypes.LongType)
+        .add("site", DataTypes.StringType).add("dev", DataTypes.StringType).add("converted", DataTypes.IntegerType);
+    Random rnd = new Random(seed);
+    List<Row> data = new ArrayList<>();
+    for (int i = 0; i < rows; i++) {
+      int site = rnd.nextInt(14);
+      Integer n = rnd.nextInt(9) == 0 ? null : rnd.nextInt(100);
+      Double x = rnd.nextInt(7) == 0 ? null : rnd.nextGaussian() * 1e3;
+      Long k = rnd.nextInt(11) == 0 ? null : rnd.nextLong() >> 20;
+      double logit = -1.5 + (site < 4 ? 1.2 : -0.4) + (x == null ? 0.3 : x / 2e3);
+      int y = rnd.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+      String siteValue = i % 41 == 0 ? null : i % 89 == 0 ? "new" : site >= 12 ? "r" + i : "s" + site;
+      String dev = rnd.nextInt(10) == 0 ? null : "d" + rnd.nextInt(3);
+      data.add(RowFactory.create(seed + "-" + i, java.sql.Date.valueOf(i % 2 == 0 ? "2026-11-02" : "2026-11-03"),
+          n, x, k, siteValue, dev, y));
+    }
+    return spark.createDataFrame(data, schema).repartition(3);
+  }
+
+  /** Training rows with target statistics over 3 folds, and early-stopping rows with the stored rates. */
+  static TrainingRows[] trainAndHoldout() {
+    Dataset<Row> train = events(1, 4_000);
+    Column fold = Sampling.fold(7, col("event_id"), 3);
+    CategoricalEncoding.TargetFit target = CategoricalEncoding.fit(train, SCHEMA.categorical(), 100, 20)
+        .withTargetStats(train, "converted", fold, 3, 10);
+    return new TrainingRows[] {TrainingRows.withTargetStats(train, SCHEMA, target, fold),
+        TrainingRows.of(events(2, 2_000), SCHEMA, target.encoding())};
+  }
+
+  /** event id → label and the feature floats as bits (NaN included), from rows with id, label, feature array. */
+  static Map<String, List<Integer>> byId(Dataset<Row> rows) {
+    Map<String, List<Integer>> out = new HashMap<>();
+    for (Row r : rows.select("event_id", "converted", Features.COLUMN).collectAsList()) {
+      List<Integer> values = new ArrayList<>(List.of(r.getInt(1)));
+      for (Object v : r.getList(2)) {
+        values.add(Float.floatToIntBits((Float) v));
+      }
+      out.put(r.getString(0), values);
+    }
+    return out;
   }
 
   @Test
-  void plannedOnceTrainsTheModelOfThePlainQuery() throws Exception {
-    EventSchema schema = new EventSchema("event_id", "event_time", "converted", List.of("a", "b"), List.of());
+  void encodedRowsCarryTheFloatsOfTheSparkExpressions() {
+    for (TrainingRows rows : trainAndHoldout()) {
+      Map<String, List<Integer>> expected = byId(rows.assembled());
+      assertThat(expected).hasSize((int) rows.events().count());
+      assertThat(byId(rows.encoded())).as("label and every feature float, bit for bit, of every event")
+          .isEqualTo(expected);
+    }
+    // A feature of a type the row pass does not read: the Spark expressions instead.
+    TrainingRows strings = TrainingRows.of(events(3, 100).withColumn("n", col("n").cast("string")), SCHEMA,
+        CategoricalEncoding.fit(events(3, 100), SCHEMA.categorical(), 100, 1));
+    assertThat(strings.encoded()).isNull();
+  }
+
+  @Test
+  void fitTrainsTheModelOfTheSparkExpressionQuery() throws Exception {
     Settings settings = Settings.defaults(Map.of("nightscore.xgboost.num-round", "8",
         "nightscore.xgboost.early-stopping-rounds", "3", "nightscore.xgboost.num-workers", "2"));
-    Dataset<Row> train = rows(1);
-    Dataset<Row> holdout = rows(2);
+    TrainingRows[] rows = trainAndHoldout();
 
-    XGBoostClassifier plain = Trainer.classifier(schema, "target", settings.xgboost(), true);
-    plain.setEvalDataset(Trainer.deterministicLayout(holdout, 2, "event_id"));
-    byte[] expected = plain.fit(Trainer.deterministicLayout(train, 2, "event_id")).nativeBooster().toByteArray("ubj");
+    XGBoostClassifier plain = Trainer.classifier(SCHEMA, "target", settings.xgboost(), true);
+    plain.setEvalDataset(Trainer.deterministicLayout(rows[1].assembled(), 2, "event_id"));
+    byte[] expected = plain.fit(Trainer.deterministicLayout(rows[0].assembled(), 2, "event_id")).nativeBooster()
+        .toByteArray("ubj");
 
-    XGBoostClassifier once = Trainer.classifier(schema, "target", settings.xgboost(), true);
-    byte[] got = Trainer.fit(once, train, holdout, "event_id").nativeBooster().toByteArray("ubj");
+    XGBoostClassifier once = Trainer.classifier(SCHEMA, "target", settings.xgboost(), true);
+    byte[] got = Trainer.fit(once, rows[0], rows[1], "event_id").nativeBooster().toByteArray("ubj");
     assertThat(got).as("the same booster, byte for byte").isEqualTo(expected);
 
-    assertThat(Trainer.input(train, 2, "event_id", "converted").columns()).as("what the layout shuffles")
-        .containsExactly("converted", Features.COLUMN);
-    Dataset<Row> planned = Trainer.plannedOnce(Trainer.input(train, 2, "event_id", "converted"));
-    assertThat(planned.rdd().getNumPartitions()).as("one partition per worker").isEqualTo(2);
-    assertThat(planned.collectAsList()).as("the rows of the laid-out query, each once")
-        .containsExactlyInAnyOrderElementsOf(Trainer.input(train, 2, "event_id", "converted").collectAsList());
+    Dataset<Row> input = Trainer.input(rows[0], 2, "event_id", "converted");
+    assertThat(input.columns()).as("what XGBoost reads").containsExactly("converted", Features.COLUMN);
+    assertThat(input.rdd().getNumPartitions()).as("one partition per worker").isEqualTo(2);
+    List<List<Object>> laidOut = new ArrayList<>();
+    for (Row r : Trainer.deterministicLayout(rows[0].assembled(), 2, "event_id").select("converted",
+        Features.COLUMN).collectAsList()) {
+      laidOut.add(List.of(r.get(0), r.getList(1).stream().map(v -> Float.floatToIntBits((Float) v)).toList()));
+    }
+    List<List<Object>> planned = new ArrayList<>();
+    for (Row r : input.collectAsList()) {
+      planned.add(List.of(r.get(0), r.getList(1).stream().map(v -> Float.floatToIntBits((Float) v)).toList()));
+    }
+    assertThat(planned).as("the rows of the laid-out Spark-expression query, each once, in its order")
+        .isEqualTo(laidOut);
   }
 }
