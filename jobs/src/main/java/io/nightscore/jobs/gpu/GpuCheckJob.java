@@ -138,7 +138,7 @@ public final class GpuCheckJob {
     // On a GPU cluster score predicts with xgboost4j-spark-gpu's transform from these assembled inputs; the CPU's
     // one-pass predictor (Scoring.probabilities) is not what a GPU would run.
     explainer.add("score", "model inputs (model v" + record.version() + ")", Scoring.assembledInputs(
-        store.load(record), events, schema, schema.id()));
+        store.load(record).encoding(), events, schema, schema.id()));
     return new Result(date, queries);
   }
 

@@ -2,7 +2,6 @@ package io.nightscore.jobs.registry;
 
 import io.nightscore.common.BinaryMetrics;
 import io.nightscore.common.EventSchema;
-import io.nightscore.common.Features;
 import io.nightscore.common.GateSettings;
 import io.nightscore.common.MetricsTable;
 import io.nightscore.common.ModelRecord;
@@ -99,9 +98,7 @@ public final class Promotion {
     }
     warehouse.spark().sparkContext().setJobDescription("gate: champion v" + champion + " on " + holdout.date());
     ModelStore.LoadedModel loaded = store.load(record);
-    Dataset<Row> scored = Scoring.predict(loaded.model(), record.calibration(),
-        Features.assemble(Features.modelInputs(holdout.events(), schema, schema.label()), schema, loaded.encoding()),
-        "_score")
+    Dataset<Row> scored = Scoring.probabilities(loaded, holdout.events(), schema, schema.label(), "_score")
         .select(schema.label(), "_score").persist(StorageLevel.MEMORY_AND_DISK());
     try {
       BinaryMetrics metrics = BinaryMetrics.compute(scored, schema.label(), "_score");

@@ -225,12 +225,10 @@ public final class RetrainJob {
     spark.sparkContext().setJobDescription("retrain " + date + ": fit " + calibrationMethod + " calibration on "
         + holdoutDate + " (tuning half)");
     Calibration calibration = Calibration.fit(calibrationMethod, samplingRate,
-        Scoring.predictRaw(model, Features.assemble(Features.modelInputs(tuneEvents, schema, schema.label()), schema,
-            encoding), "_raw"), schema.label(), "_raw");
+        Scoring.rawProbabilities(model, encoding, tuneEvents, schema, schema.label(), "_raw"), schema.label(), "_raw");
 
     spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate + " (evaluation half)");
-    Dataset<Row> evaluated = Scoring.predict(model, calibration,
-        Features.assemble(Features.modelInputs(evalEvents, schema, schema.label()), schema, encoding),
+    Dataset<Row> evaluated = Scoring.probabilities(model, encoding, calibration, evalEvents, schema, schema.label(),
         "_score").select(col(schema.label()), col("_score")).persist(StorageLevel.MEMORY_AND_DISK());
     BinaryMetrics metrics;
     try {

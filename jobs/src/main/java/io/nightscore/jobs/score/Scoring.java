@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import io.nightscore.common.Calibration;
+import io.nightscore.common.CategoricalEncoding;
 import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
@@ -50,12 +51,6 @@ public final class Scoring {
     }
   }
 
-  /** Adds {@code scoreCol} = the published probability: the booster's, corrected and calibrated. */
-  public static Dataset<Row> predict(XGBoostClassificationModel model, Calibration calibration,
-      Dataset<Row> assembled, String scoreCol) {
-    return predictRaw(model, assembled, "_raw").withColumn(scoreCol, calibration.apply(col("_raw"))).drop("_raw");
-  }
-
   /**
    * The {@code scores} rows of one day: id, dt, score, model_version, events_version (the events table
    * version scored, for Delta time travel), scored_at.
@@ -71,28 +66,39 @@ public final class Scoring {
         lit(scoredAt).as("scored_at"));
   }
 
-  /**
-   * The column {@code keep} of raw events and {@code scoreCol}, their published probability. On the CPU the
-   * model inputs are computed inside the prediction pass, from the scan's column batches when the events are a
-   * plain columnar scan ({@link BatchPredictor#predictColumnar}), else from its rows
-   * ({@link BatchPredictor#predictEvents}); with the RAPIDS
-   * Accelerator on (or a feature column of a type that pass does not read) they are assembled with Spark
-   * expressions first.
-   */
+  /** As the overload below, with a stored model's booster, encoding and calibration. */
   public static Dataset<Row> probabilities(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
       String keep, String scoreCol) {
-    XGBoostClassificationModel model = loaded.model();
+    return probabilities(loaded.model(), loaded.encoding(), loaded.record().calibration(), events, schema, keep,
+        scoreCol);
+  }
+
+  /** The column {@code keep} of raw events and {@code scoreCol}, their published probability (calibrated). */
+  public static Dataset<Row> probabilities(XGBoostClassificationModel model, CategoricalEncoding encoding,
+      Calibration calibration, Dataset<Row> events, EventSchema schema, String keep, String scoreCol) {
+    return rawProbabilities(model, encoding, events, schema, keep, "_raw")
+        .withColumn(scoreCol, calibration.apply(col("_raw"))).drop("_raw");
+  }
+
+  /**
+   * The column {@code keep} of raw events and {@code scoreCol}, the booster's own P(label = 1). On the CPU the
+   * model inputs are computed inside the prediction pass, from the scan's column batches when the events are a
+   * plain columnar scan ({@link BatchPredictor#predictColumnar}), else from its rows
+   * ({@link BatchPredictor#predictEvents}); with the RAPIDS Accelerator on (or a feature column of a type that
+   * pass does not read) they are assembled with Spark expressions first, and the other columns of that assembly
+   * come along.
+   */
+  public static Dataset<Row> rawProbabilities(XGBoostClassificationModel model, CategoricalEncoding encoding,
+      Dataset<Row> events, EventSchema schema, String keep, String scoreCol) {
     List<String> features = featureNames(model);
     Dataset<Row> inputs = inputs(events, keep, features);
-    RowFeatures direct = RowFeatures.of(inputs.schema(), features, schema, loaded.encoding());
+    RowFeatures direct = RowFeatures.of(inputs.schema(), features, schema, encoding);
     if (direct == null || DevicePreflight.rapidsEnabled(events.sparkSession().sparkContext().getConf())) {
-      return predict(model, loaded.record().calibration(), assembledInputs(loaded, events, schema, keep), scoreCol);
+      return predictRaw(model, assembledInputs(encoding, events, schema, keep), scoreCol);
     }
-    Dataset<Row> raw = BatchPredictor.predictColumnar(model.nativeBooster(), inputs, 1, direct, "_raw");
-    if (raw == null) {
-      raw = BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, "_raw", model.getInferBatchSize());
-    }
-    return raw.withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
+    Dataset<Row> raw = BatchPredictor.predictColumnar(model.nativeBooster(), inputs, 1, direct, scoreCol);
+    return raw != null ? raw
+        : BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, scoreCol, model.getInferBatchSize());
   }
 
   /** The column {@code keep}, then the raw feature columns in the booster's order. */
@@ -116,8 +122,8 @@ public final class Scoring {
    * expressions, which xgboost4j-spark-gpu's transform takes to the GPU in columnar batches. gpu-check explains
    * it for score.
    */
-  public static Dataset<Row> assembledInputs(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
+  public static Dataset<Row> assembledInputs(CategoricalEncoding encoding, Dataset<Row> events, EventSchema schema,
       String keep) {
-    return Features.assemble(Features.modelInputs(events, schema, keep), schema, loaded.encoding());
+    return Features.assemble(Features.modelInputs(events, schema, keep), schema, encoding);
   }
 }
