@@ -126,8 +126,10 @@ public final class GpuCheckJob {
           Sampling.fold(settings.retrainSeed(), col(schema.id()), settings.targetFolds())));
     }
     int workers = settings.xgboost().numWorkers();
-    explainer.add("retrain", "training rows", Trainer.deterministicLayout(p.train().assembled(), workers, schema.id()));
-    explainer.add("retrain", "early-stopping rows", Trainer.deterministicLayout(p.stopping().assembled(), workers, schema.id()));
+    explainer.add("retrain", "training rows",
+        Trainer.deterministicLayout(p.train().assembled(), workers, schema.id()));
+    explainer.add("retrain", "early-stopping rows",
+        Trainer.deterministicLayout(p.stopping().assembled(), workers, schema.id()));
 
     // score: the day's events into the model inputs.
     ModelStore store = new ModelStore(warehouse);
