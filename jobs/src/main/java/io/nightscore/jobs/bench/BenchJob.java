@@ -230,7 +230,7 @@ public final class BenchJob {
   static Breakdown breakdown(SparkSession spark, Warehouse warehouse, EventSchema schema,
       ModelStore.LoadedModel loaded, LocalDate day, double endToEnd) {
     Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
-    double scan = bestOfTwo(() -> Scoring.scanned(loaded, events, schema.id()).count());
+    double scan = bestOfTwo(() -> Scoring.scanned(loaded, events, schema, schema.id()).count());
     double predict = noop(Scoring.scoreDay(loaded, events, schema, day, 0, Timestamp.from(Instant.now())));
     return new Breakdown(scan, predict - scan, endToEnd - predict);
   }

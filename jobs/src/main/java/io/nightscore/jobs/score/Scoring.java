@@ -92,13 +92,24 @@ public final class Scoring {
       Dataset<Row> events, EventSchema schema, String keep, String scoreCol) {
     List<String> features = featureNames(model);
     Dataset<Row> inputs = inputs(events, keep, features);
-    RowFeatures direct = RowFeatures.of(inputs.schema(), features, schema, encoding);
-    if (direct == null || DevicePreflight.rapidsEnabled(events.sparkSession().sparkContext().getConf())) {
+    RowFeatures direct = cpuEncoder(inputs, features, schema, encoding);
+    if (direct == null) {
       return predictRaw(model, assembledInputs(encoding, events, schema, keep), scoreCol);
     }
     Dataset<Row> raw = BatchPredictor.predictColumnar(model.nativeBooster(), inputs, 1, direct, scoreCol);
     return raw != null ? raw
         : BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, scoreCol, model.getInferBatchSize());
+  }
+
+  /**
+   * The encoder of the CPU pass over {@code inputs}, or null when the model inputs are Spark expressions instead:
+   * the RAPIDS Accelerator is on, or a feature column has a type that pass does not read.
+   */
+  private static RowFeatures cpuEncoder(Dataset<Row> inputs, List<String> features, EventSchema schema,
+      CategoricalEncoding encoding) {
+    RowFeatures direct = RowFeatures.of(inputs.schema(), features, schema, encoding);
+    return direct == null || DevicePreflight.rapidsEnabled(inputs.sparkSession().sparkContext().getConf()) ? null
+        : direct;
   }
 
   /** The column {@code keep}, then the raw feature columns in the booster's order. */
@@ -108,12 +119,16 @@ public final class Scoring {
   }
 
   /**
-   * What the CPU pass of {@link #probabilities} reads, for timing the decode alone: the scan's column batches
-   * when scoring reads those, else the rows of the events' model-input columns.
+   * What {@link #probabilities} reads, for timing the decode alone: the scan's column batches when its CPU pass
+   * reads those (the same choice: {@link #cpuEncoder}, then a columnar scan), else the rows of the events'
+   * model-input columns.
    */
-  public static org.apache.spark.rdd.RDD<?> scanned(ModelStore.LoadedModel loaded, Dataset<Row> events, String keep) {
-    Dataset<Row> inputs = inputs(events, keep, featureNames(loaded.model()));
-    org.apache.spark.sql.execution.SparkPlan scan = BatchPredictor.columnarScan(inputs.queryExecution().executedPlan());
+  public static org.apache.spark.rdd.RDD<?> scanned(ModelStore.LoadedModel loaded, Dataset<Row> events,
+      EventSchema schema, String keep) {
+    List<String> features = featureNames(loaded.model());
+    Dataset<Row> inputs = inputs(events, keep, features);
+    org.apache.spark.sql.execution.SparkPlan scan = cpuEncoder(inputs, features, schema, loaded.encoding()) == null
+        ? null : BatchPredictor.columnarScan(inputs.queryExecution().executedPlan());
     return scan != null ? scan.executeColumnar() : inputs.queryExecution().toRdd();
   }
 

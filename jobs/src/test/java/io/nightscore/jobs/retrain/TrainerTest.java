@@ -70,12 +70,15 @@ class TrainerTest extends SparkTestBase {
     Map<String, List<Integer>> out = new HashMap<>();
     for (Row r : rows.select("event_id", "converted", Features.COLUMN).collectAsList()) {
       List<Integer> values = new ArrayList<>(List.of(r.getInt(1)));
-      for (Object v : r.getList(2)) {
-        values.add(Float.floatToIntBits((Float) v));
-      }
+      values.addAll(bits(r.getList(2)));
       out.put(r.getString(0), values);
     }
     return out;
+  }
+
+  /** A feature array's floats as their bits, so NaN equals NaN. */
+  static List<Integer> bits(List<Float> values) {
+    return values.stream().map(Float::floatToIntBits).toList();
   }
 
   @Test
@@ -113,11 +116,11 @@ class TrainerTest extends SparkTestBase {
     List<List<Object>> laidOut = new ArrayList<>();
     for (Row r : Trainer.deterministicLayout(rows[0].assembled(), 2, "event_id").select("converted",
         Features.COLUMN).collectAsList()) {
-      laidOut.add(List.of(r.get(0), r.getList(1).stream().map(v -> Float.floatToIntBits((Float) v)).toList()));
+      laidOut.add(List.of(r.get(0), bits(r.getList(1))));
     }
     List<List<Object>> planned = new ArrayList<>();
     for (Row r : input.collectAsList()) {
-      planned.add(List.of(r.get(0), r.getList(1).stream().map(v -> Float.floatToIntBits((Float) v)).toList()));
+      planned.add(List.of(r.get(0), bits(r.getList(1))));
     }
     assertThat(planned).as("the rows of the laid-out Spark-expression query, each once, in its order")
         .isEqualTo(laidOut);
