@@ -16,8 +16,10 @@ import java.util.Random;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
@@ -124,5 +126,26 @@ class TrainerTest extends SparkTestBase {
     }
     assertThat(planned).as("the rows of the laid-out Spark-expression query, each once, in its order")
         .isEqualTo(laidOut);
+  }
+
+  @Test
+  void layoutIsFixedByTheEventsNotByTheOrderTheyArriveIn() {
+    Dataset<Row> events = events(4, 3_000);
+    List<List<String>> expected = partitions(Trainer.deterministicLayout(events, 3, "event_id"));
+    assertThat(expected).as("one partition per worker").hasSize(3);
+    assertThat(expected.stream().mapToInt(List::size).sum()).isEqualTo(3_000);
+    for (List<Long> keys : Trainer.deterministicLayout(events, 3, "event_id")
+        .select(functions.xxhash64(col("event_id"), col("dt"))).as(Encoders.LONG()).javaRDD().glom().collect()) {
+      assertThat(keys).as("rows in the order of the hash of (id, day)").isSorted();
+    }
+    Dataset<Row> reordered = events.repartition(5, col("x")).sortWithinPartitions(col("event_id").desc());
+    assertThat(partitions(Trainer.deterministicLayout(reordered, 3, "event_id")))
+        .as("the same rows in the same partitions and order from another partitioning and order").isEqualTo(expected);
+  }
+
+  /** Each partition's rows as "event id|day", in order. */
+  static List<List<String>> partitions(Dataset<Row> rows) {
+    return rows.select(functions.concat_ws("|", col("event_id"), col("dt").cast("string"))).as(Encoders.STRING())
+        .javaRDD().glom().collect();
   }
 }
