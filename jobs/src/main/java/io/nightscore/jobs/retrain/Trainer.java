@@ -9,8 +9,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import ml.dmlc.xgboost4j.LabeledPoint;
+import ml.dmlc.xgboost4j.java.DMatrix;
+import ml.dmlc.xgboost4j.java.XGBoostError;
+import ml.dmlc.xgboost4j.scala.Booster;
+import ml.dmlc.xgboost4j.scala.spark.RuntimeParams;
+import ml.dmlc.xgboost4j.scala.spark.Utils$;
+import ml.dmlc.xgboost4j.scala.spark.Watches;
+import ml.dmlc.xgboost4j.scala.spark.XGBoost$;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostTrainingSummary$;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.functions;
@@ -158,7 +170,7 @@ public final class Trainer {
       clf.setEvalDataset(laidOut.apply(holdout));
     }
     if (!gpu) {
-      return clf.fit(laidOut.apply(train));
+      return fitRows(clf, laidOut.apply(train), clf.getNumEarlyStoppingRounds() > 0 ? laidOut.apply(holdout) : null);
     }
     org.apache.spark.sql.RuntimeConfig conf = train.events().sparkSession().conf();
     String adaptive = conf.get(ADAPTIVE, "true");
@@ -171,6 +183,114 @@ public final class Trainer {
   }
 
   private static final String ADAPTIVE = "spark.sql.adaptive.enabled";
+
+  /**
+   * xgboost4j-spark's CPU fit ({@code clf.fit}) over rows of label and feature array read as Spark's internal
+   * rows. xgboost4j-spark 3.4 turns every row into an external {@code Row} first, the feature array into a
+   * Scala array of boxed floats that it unboxes again: in a profile of the bench's retrain, half of its workers'
+   * time before their first round. Here each row's label and floats are copied out of the internal row into
+   * the points xgboost4j-spark makes (label, dense values, weight 1, no group, no margin), and the rest is its
+   * own: schema checks, DMatrix build from the points, feature names and types, tracker and training, model.
+   * Calls members that are package-private in Scala (public in bytecode) of xgboost4j-spark 3.4.0; an upgrade
+   * must re-check them ({@code TrainerTest} compares the booster with {@code clf.fit}'s byte for byte).
+   * {@code eval} (early-stopping rows) may be null; both have one partition per worker.
+   */
+  static XGBoostClassificationModel fitRows(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> eval) {
+    for (Dataset<Row> rows : eval == null ? List.of(train) : List.of(train, eval)) {
+      if (rows.rdd().getNumPartitions() != clf.getNumWorkers()) {
+        throw new IllegalStateException(rows.rdd().getNumPartitions() + " partitions for " + clf.getNumWorkers()
+            + " XGBoost workers: lay the rows out with deterministicLayout first");
+      }
+    }
+    clf.transformSchema(train.schema());
+    clf.validate(train);
+    float missing = clf.getMissing();
+    String[] names = clf.getFeatureNames();
+    String[] types = clf.getFeatureTypes();
+    JavaRDD<InternalRow> trainRows = points(train, clf.getLabelCol());
+    JavaRDD<Watches> watches = eval == null
+        ? trainRows.mapPartitions(rows -> watches(List.of(rows), missing, names, types))
+        : trainRows.zipPartitions(points(eval, clf.getLabelCol()),
+            (rows, evalRows) -> watches(List.of(rows, evalRows), missing, names, types));
+    RuntimeParams runtime = clf.getRuntimeParameters(train.sparkSession().sparkContext().isLocal(),
+        scala.collection.immutable.Map$.MODULE$.empty());
+    scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>> trained =
+        XGBoost$.MODULE$.train(watches.rdd(), runtime, clf.getXGBoostParams());
+    XGBoostClassificationModel model = clf.createModel(trained._1(),
+        XGBoostTrainingSummary$.MODULE$.apply(trained._2()));
+    clf.copyValues(model, ParamMap.empty());
+    model.setParent(clf);
+    return model;
+  }
+
+  /** The rows' label as a float (xgboost4j-spark casts it so) and their feature array, as internal rows. */
+  private static JavaRDD<InternalRow> points(Dataset<Row> rows, String labelCol) {
+    return rows.select(functions.col(labelCol).cast("float"), functions.col(Features.COLUMN)).queryExecution()
+        .toRdd().toJavaRDD();
+  }
+
+  /**
+   * One task's XGBoost input: a DMatrix per row iterator (training, then early-stopping rows), named as
+   * xgboost4j-spark names them, built when XGBoost asks for it (after its worker has joined the tracker), as
+   * xgboost4j-spark's is. The rows are read as they stream by (Spark may reuse the row objects).
+   */
+  private static java.util.Iterator<Watches> watches(List<java.util.Iterator<InternalRow>> parts, float missing,
+      String[] names, String[] types) {
+    return new java.util.Iterator<>() {
+      private boolean built;
+
+      @Override
+      public boolean hasNext() {
+        return !built && parts.get(0).hasNext();
+      }
+
+      @Override
+      public Watches next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        built = true;
+        ml.dmlc.xgboost4j.scala.DMatrix[] matrices = new ml.dmlc.xgboost4j.scala.DMatrix[parts.size()];
+        for (int i = 0; i < parts.size(); i++) {
+          matrices[i] = matrix(parts.get(i), missing, names, types);
+        }
+        String[] watchNames = parts.size() == 1 ? new String[] {Utils$.MODULE$.TRAIN_NAME()}
+            : new String[] {Utils$.MODULE$.TRAIN_NAME(), Utils$.MODULE$.VALIDATION_NAME()};
+        return new Watches(matrices, watchNames, scala.Option.empty());
+      }
+    };
+  }
+
+  /** The DMatrix of rows of label and feature array: the points xgboost4j-spark makes, in its batches. */
+  private static ml.dmlc.xgboost4j.scala.DMatrix matrix(java.util.Iterator<InternalRow> rows, float missing,
+      String[] names, String[] types) {
+    java.util.Iterator<LabeledPoint> points = new java.util.Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public LabeledPoint next() {
+        InternalRow row = rows.next();
+        float[] values = row.getArray(1).toFloatArray();
+        return new LabeledPoint(row.getFloat(0), values.length, null, values, 1.0f, -1, Float.NaN);
+      }
+    };
+    try {
+      ml.dmlc.xgboost4j.scala.DMatrix matrix = new ml.dmlc.xgboost4j.scala.DMatrix(
+          new DMatrix(points, null, missing));
+      if (types.length > 0) {
+        matrix.setFeatureTypes(types);
+      }
+      if (names.length > 0) {
+        matrix.setFeatureNames(names);
+      }
+      return matrix;
+    } catch (XGBoostError e) {
+      throw new IllegalStateException("XGBoost could not build its input matrix: " + e.getMessage(), e);
+    }
+  }
 
   /**
    * What XGBoost reads on the CPU: the label and the feature array, encoded in one pass over the rows
