@@ -139,11 +139,8 @@ public final class RowFeatures implements Serializable {
     }
   }
 
-  /** A columnar encoder for batches whose column {@code ordinals[j]} holds feature j; one per task. Scoring only. */
+  /** A columnar encoder for batches whose column {@code ordinals[j]} holds feature j; one per task. */
   public Columns columns(int[] ordinals) {
-    if (folds != 1) {
-      throw new IllegalStateException("column batches are encoded for scoring; training rows use encode(row, fold)");
-    }
     if (ordinals.length != kinds.length) {
       throw new IllegalArgumentException(ordinals.length + " column ordinals for " + kinds.length + " features");
     }
@@ -158,7 +155,8 @@ public final class RowFeatures implements Serializable {
    */
   public final class Columns {
     private final int[] ordinals;
-    private final float[][] memo = new float[kinds.length][];
+    /** Per categorical position and dictionary id: the vocabulary index (values.length = rare), and its batch. */
+    private final int[][] memo = new int[kinds.length][];
     private final int[][] memoBatch = new int[kinds.length][];
     private int batch;
 
@@ -168,15 +166,33 @@ public final class RowFeatures implements Serializable {
 
     /** Writes row i's inputs of {@code in} to {@code out[i * width .. (i + 1) * width)}. */
     public void encode(ColumnarBatch in, float[] out) {
+      if (folds != 1) {
+        throw new IllegalStateException("training rows of " + folds + " folds: pass each row's fold");
+      }
+      encode(in, out, null);
+    }
+
+    /**
+     * As {@link #encode(ColumnarBatch, float[])} for training rows: row i's categorical inputs are those of fold
+     * {@code folds[i]} ({@link #encode(InternalRow, int, float[], int, int)}); null means fold 0 for every row.
+     */
+    public void encode(ColumnarBatch in, float[] out, int[] rowFolds) {
       Map<UTF8String, Integer>[] maps = tables();
       int rows = in.numRows();
+      if (rowFolds != null) {
+        for (int i = 0; i < rows; i++) {
+          if (rowFolds[i] < 0 || rowFolds[i] >= folds) {
+            throw new IllegalArgumentException("fold " + rowFolds[i] + " outside [0, " + folds + ")");
+          }
+        }
+      }
       int w = kinds.length;
       batch++;
       for (int j = 0; j < w; j++) {
         ColumnVector v = in.column(ordinals[j]);
         Kind kind = kinds[j];
         if (kind == Kind.CATEGORICAL) {
-          categorical(v, j, rows, maps[j], out);
+          categorical(v, j, rows, maps[j], out, rowFolds);
           continue;
         }
         boolean nulls = v.hasNull();
@@ -198,43 +214,42 @@ public final class RowFeatures implements Serializable {
       };
     }
 
-    private void categorical(ColumnVector v, int j, int rows, Map<UTF8String, Integer> map, float[] out) {
+    private void categorical(ColumnVector v, int j, int rows, Map<UTF8String, Integer> map, float[] out,
+        int[] rowFolds) {
       int w = kinds.length;
-      float unseen = inputs[j][values[j].length];
+      int rare = values[j].length;
+      float[] in = inputs[j];
       boolean nulls = v.hasNull();
-      if (v instanceof WritableColumnVector dictionary && dictionary.hasDictionary()) {
-        WritableColumnVector ids = dictionary.getDictionaryIds();
-        for (int i = 0; i < rows; i++) {
-          if (nulls && v.isNullAt(i)) {
-            out[i * w + j] = Float.NaN;
-            continue;
-          }
+      boolean dictionary = v instanceof WritableColumnVector d && d.hasDictionary();
+      WritableColumnVector ids = dictionary ? ((WritableColumnVector) v).getDictionaryIds() : null;
+      for (int i = 0; i < rows; i++) {
+        if (nulls && v.isNullAt(i)) {
+          out[i * w + j] = Float.NaN;
+          continue;
+        }
+        int index;
+        if (dictionary) {
           int id = ids.getInt(i);
           if (memoBatch[j] == null || id >= memoBatch[j].length) {
             grow(j, id);
           }
           if (memoBatch[j][id] != batch) {
             Integer hit = map.get(v.getUTF8String(i));
-            memo[j][id] = hit != null ? inputs[j][hit] : unseen;
+            memo[j][id] = hit != null ? hit : rare;
             memoBatch[j][id] = batch;
           }
-          out[i * w + j] = memo[j][id];
-        }
-        return;
-      }
-      for (int i = 0; i < rows; i++) {
-        if (nulls && v.isNullAt(i)) {
-          out[i * w + j] = Float.NaN;
+          index = memo[j][id];
         } else {
           Integer hit = map.get(v.getUTF8String(i));
-          out[i * w + j] = hit != null ? inputs[j][hit] : unseen;
+          index = hit != null ? hit : rare;
         }
+        out[i * w + j] = in[index * folds + (rowFolds == null ? 0 : rowFolds[i])];
       }
     }
 
     private void grow(int j, int id) {
       int size = Math.max(id + 1, memoBatch[j] == null ? 256 : memoBatch[j].length * 2);
-      memo[j] = memo[j] == null ? new float[size] : java.util.Arrays.copyOf(memo[j], size);
+      memo[j] = memo[j] == null ? new int[size] : java.util.Arrays.copyOf(memo[j], size);
       memoBatch[j] = memoBatch[j] == null ? new int[size] : java.util.Arrays.copyOf(memoBatch[j], size);
     }
   }

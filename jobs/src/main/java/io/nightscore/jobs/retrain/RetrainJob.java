@@ -257,8 +257,8 @@ public final class RetrainJob {
     List<Double> trainCurve = Trainer.trainCurve(model);
     List<Double> tuneCurve = Trainer.tuneCurve(model);
     Map<String, Double> featureGain = Trainer.featureGain(model, schema.features());
-    ModelRecord record = store.register(version -> new ModelRecord(version, Instant.now(), trainStart, trainEnd, holdoutDate,
-        eventsVersion, schema.features(), featureTypes, schema.categorical(), params, rounds,
+    ModelRecord record = store.register(version -> new ModelRecord(version, Instant.now(), trainStart, trainEnd,
+        holdoutDate, eventsVersion, schema.features(), featureTypes, schema.categorical(), params, rounds,
         bestIteration, trainRows, metrics.rows(), metrics.positives(), metrics.auc(), metrics.logLoss(),
         metrics.meanScore(), metrics.rate(), artifacts, BuildInfo.nightscoreVersion(),
         BuildInfo.xgboostVersion(), settings.rendered(), options.recipe().name().toLowerCase(Locale.ROOT),

@@ -14,17 +14,33 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.BasePredicate;
+import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.Predicate;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.sql.execution.ColumnarToRowExec;
+import org.apache.spark.sql.execution.FilterExec;
+import org.apache.spark.sql.execution.InputAdapter;
+import org.apache.spark.sql.execution.ProjectExec;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.WholeStageCodegenExec;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.unsafe.Platform;
 
 /**
  * Events XGBoost trains (or early-stops) on, and how their model inputs are made: with the stored encoding
  * (scoring's inputs), or with target statistics, where each training row gets the out-of-fold rate of its
  * fold. Two renderings of the same floats: {@link #assembled} with Spark expressions (what the RAPIDS
- * Accelerator runs and gpu-check explains) and {@link #encoded}, the CPU's, computed in one pass over Spark's
- * internal rows ({@link RowFeatures}) instead of a broadcast join and a projection per categorical feature.
+ * Accelerator runs and gpu-check explains) and {@link #encoded}, the CPU's, computed in one pass by
+ * {@link RowFeatures} over the scan's column batches or Spark's internal rows instead of a broadcast join and a
+ * projection per categorical feature.
  */
 public final class TrainingRows {
   private final Dataset<Row> events;
@@ -66,14 +82,13 @@ public final class TrainingRows {
 
   /**
    * The label, the id, {@code dt} and the feature array {@link Features#COLUMN}, the same values as
-   * {@link #assembled}'s, computed by {@link RowFeatures} in one pass over the rows; null when a feature
-   * column has a type that pass does not read (then use {@link #assembled}).
+   * {@link #assembled}'s, computed by {@link RowFeatures} in one pass: over the scan's column batches when the
+   * events query is a columnar scan under a filter and a projection (Delta/Parquet, as every night's is), else
+   * over Spark's rows; null when a feature column has a type that pass does not read (then use
+   * {@link #assembled}).
    */
   public Dataset<Row> encoded() {
-    List<Column> cols = new ArrayList<>(List.of(col(schema.label()), col(schema.id()), col("dt"),
-        (fold == null ? lit(0) : fold).as("_fold")));
-    schema.features().forEach(f -> cols.add(col(f)));
-    Dataset<Row> rows = events.select(cols.toArray(new Column[0]));
+    Dataset<Row> rows = inputColumns();
     RowFeatures features = target == null ? RowFeatures.of(rows.schema(), schema.features(), schema, encoding)
         : RowFeatures.training(rows.schema(), schema.features(), schema, target);
     if (features == null) {
@@ -82,8 +97,164 @@ public final class TrainingRows {
     StructType in = rows.schema();
     StructType out = new StructType().add(in.fields()[0]).add(in.fields()[1]).add(in.fields()[2])
         .add(Features.COLUMN, DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    JavaRDD<InternalRow> encoded = encode(rows.queryExecution().toRdd().toJavaRDD(), features, out);
+    ScanShape shape = ScanShape.of(rows.queryExecution().executedPlan(), HEADS);
+    JavaRDD<InternalRow> encoded = shape != null ? batches(shape, features, out)
+        : encode(rows.queryExecution().toRdd().toJavaRDD(), features, out);
     return events.sparkSession().internalCreateDataFrame(encoded.rdd(), out, false);
+  }
+
+  /** Whether {@link #encoded} reads the scan's column batches rather than rows. */
+  boolean readsColumnBatches() {
+    return ScanShape.of(inputColumns().queryExecution().executedPlan(), HEADS) != null;
+  }
+
+  /** What {@link #encoded} reads: the label, id, dt and fold ({@link #HEADS} columns), then the raw features. */
+  private Dataset<Row> inputColumns() {
+    List<Column> cols = new ArrayList<>(List.of(col(schema.label()), col(schema.id()), col("dt"),
+        (fold == null ? lit(0) : fold).as("_fold")));
+    schema.features().forEach(f -> cols.add(col(f)));
+    return events.select(cols.toArray(new Column[0]));
+  }
+
+  private static final int HEADS = 4;
+
+  /**
+   * A columnar scan under at most one filter and one projection (and whole-stage code generation), with the
+   * projection's first {@code computed} expressions any expressions and the rest the scan's own columns: the
+   * shape of a night's training query over Delta/Parquet. The encoded pass then evaluates the plan's filter and
+   * those expressions on each batch's rows (Spark's own expressions, bound to the scan's output) and reads the
+   * features from the batch's columns, as scoring does.
+   */
+  record ScanShape(SparkPlan scan, Expression condition, List<Expression> computed, int[] featureOrdinals) {
+    static ScanShape of(SparkPlan plan, int computed) {
+      SparkPlan p = plan;
+      ProjectExec project = null;
+      FilterExec filter = null;
+      while (true) {
+        if (p instanceof WholeStageCodegenExec w) {
+          p = w.child();
+        } else if (p instanceof InputAdapter a) {
+          p = a.child();
+        } else if (p instanceof ProjectExec x && project == null && filter == null) {
+          project = x;
+          p = x.child();
+        } else if (p instanceof FilterExec x && filter == null) {
+          filter = x;
+          p = x.child();
+        } else if (p instanceof ColumnarToRowExec transition && transition.child().supportsColumnar()
+            && project != null) {
+          return of(transition.child(), filter == null ? null : filter.condition(), project, computed);
+        } else {
+          return null;
+        }
+      }
+    }
+
+    private static ScanShape of(SparkPlan scan, Expression condition, ProjectExec project, int computed) {
+      List<NamedExpression> list = scala.collection.JavaConverters.seqAsJavaList(project.projectList());
+      List<Attribute> read = scala.collection.JavaConverters.seqAsJavaList(scan.output());
+      int[] ordinals = new int[list.size() - computed];
+      for (int i = computed; i < list.size(); i++) {
+        ordinals[i - computed] = -1;
+        if (list.get(i) instanceof Attribute a) {
+          for (int k = 0; k < read.size(); k++) {
+            if (read.get(k).exprId().equals(a.exprId())) {
+              ordinals[i - computed] = k;
+            }
+          }
+        }
+        if (ordinals[i - computed] < 0) {
+          return null;
+        }
+      }
+      List<Expression> heads = new ArrayList<>();
+      list.subList(0, computed).forEach(e -> heads.add((Expression) e));
+      return new ScanShape(scan, condition, heads, ordinals);
+    }
+  }
+
+  /**
+   * The column-batch rendering of {@link #encode}: per batch, Spark's filter and the label, id, dt and fold
+   * expressions evaluated on its rows, the features of the batch encoded column by column (each row with its
+   * fold's rates), and one output row per row the filter keeps, in the batch's order.
+   */
+  private static JavaRDD<InternalRow> batches(ScanShape shape, RowFeatures features, StructType out) {
+    scala.collection.Seq<Attribute> input = shape.scan().output();
+    Expression condition = shape.condition();
+    scala.collection.Seq<Expression> computed = scala.collection.JavaConverters.asScalaBuffer(shape.computed())
+        .toSeq();
+    int[] ordinals = shape.featureOrdinals();
+    int width = features.width();
+    org.apache.spark.sql.types.DataType[] types = {out.fields()[0].dataType(), out.fields()[1].dataType(),
+        out.fields()[2].dataType()};
+    return shape.scan().executeColumnar().toJavaRDD().mapPartitions(batches -> {
+      BasePredicate keep = condition == null ? null : Predicate.create(condition, input);
+      if (keep != null) {
+        keep.initialize(org.apache.spark.TaskContext.getPartitionId());
+      }
+      UnsafeProjection heads = UnsafeProjection.create(computed, input);
+      heads.initialize(org.apache.spark.TaskContext.getPartitionId());
+      RowFeatures.Columns encoder = features.columns(ordinals);
+      return new java.util.Iterator<InternalRow>() {
+        private final GenericInternalRow row = new GenericInternalRow(4);
+        private float[] matrix = new float[0];
+        private int[] folds = new int[0];
+        private int[] kept = new int[0];
+        private UnsafeRow[] keptHeads = new UnsafeRow[0];
+        private int count;
+        private int next;
+
+        @Override
+        public boolean hasNext() {
+          while (next == count && batches.hasNext()) {
+            load(batches.next());
+          }
+          return next < count;
+        }
+
+        /** One row reused: what reads it (the layout's shuffle, a projection) copies it before the next. */
+        @Override
+        public InternalRow next() {
+          if (!hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          int i = kept[next];
+          UnsafeRow head = keptHeads[next++];
+          for (int c = 0; c < 3; c++) {
+            row.update(c, head.get(c, types[c]));
+          }
+          row.update(3, UnsafeArrayData.fromPrimitiveArray(matrix, Platform.FLOAT_ARRAY_OFFSET + i * width * 4,
+              width, 4));
+          return row;
+        }
+
+        private void load(ColumnarBatch batch) {
+          int rows = batch.numRows();
+          if (folds.length < rows) {
+            folds = new int[rows];
+            kept = new int[rows];
+            keptHeads = new UnsafeRow[rows];
+            matrix = new float[rows * width];
+          }
+          count = 0;
+          next = 0;
+          java.util.Iterator<InternalRow> it = batch.rowIterator();
+          for (int i = 0; i < rows; i++) {
+            InternalRow r = it.next();
+            folds[i] = 0;
+            if (keep == null || keep.eval(r)) {
+              UnsafeRow head = heads.apply(r).copy();
+              folds[i] = head.getInt(3);
+              kept[count] = i;
+              keptHeads[count++] = head;
+            }
+          }
+          if (count > 0) {
+            encoder.encode(batch, matrix, folds);
+          }
+        }
+      };
+    });
   }
 
   /**

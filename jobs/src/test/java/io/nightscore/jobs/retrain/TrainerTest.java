@@ -97,6 +97,43 @@ class TrainerTest extends SparkTestBase {
     assertThat(strings.encoded()).isNull();
   }
 
+  /**
+   * From Parquet files (dt-partitioned, as the events table is) encoded() reads the scan's column batches,
+   * evaluating the query's filters (label present, negatives sampled, the tuning split) and fold on each batch's
+   * rows: the same rows and floats as the Spark expressions, with strings dictionary-encoded (several row groups
+   * and batches) or plain.
+   */
+  @Test
+  void encodedColumnBatchesCarryTheFloatsOfTheSparkExpressions() {
+    Dataset<Row> raw = events(1, 4_000).withColumn("converted",
+        functions.when(col("event_id").endsWith("7"), null).otherwise(col("converted")));
+    String size = spark.conf().get("spark.sql.parquet.columnarReaderBatchSize");
+    spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "97");
+    try {
+      for (boolean dictionary : List.of(true, false)) {
+        String path = scratch.resolve("training-" + dictionary).toString();
+        raw.repartition(2).write().mode("overwrite").option("parquet.enable.dictionary", dictionary)
+            .option("parquet.block.size", 8192).partitionBy("dt").parquet(path);
+        Dataset<Row> labelled = spark.read().parquet(path).where(col("converted").isNotNull());
+        Dataset<Row> train = Sampling.negatives(labelled, SCHEMA, 0.5, 7);
+        Column fold = Sampling.fold(7, col("event_id"), 3);
+        CategoricalEncoding.TargetFit target = CategoricalEncoding.fit(train, SCHEMA.categorical(), 100, 20)
+            .withTargetStats(train, "converted", fold, 3, 10);
+        TrainingRows[] rows = {TrainingRows.withTargetStats(train, SCHEMA, target, fold),
+            TrainingRows.of(labelled.where(Sampling.unit(7, col("event_id")).lt(0.5)), SCHEMA, target.encoding())};
+        for (TrainingRows r : rows) {
+          assertThat(r.readsColumnBatches()).as("a columnar scan under a filter and a projection").isTrue();
+          Map<String, List<Integer>> expected = byId(r.assembled());
+          assertThat(expected).hasSize((int) r.events().count()).hasSizeLessThan(4_000);
+          assertThat(byId(r.encoded())).as("label and every feature float, bit for bit, of every kept event")
+              .isEqualTo(expected);
+        }
+      }
+    } finally {
+      spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", size);
+    }
+  }
+
   @Test
   void fitTrainsTheModelOfTheSparkExpressionQuery() throws Exception {
     Settings settings = Settings.defaults(Map.of("nightscore.xgboost.num-round", "8",
