@@ -139,8 +139,8 @@ public final class Warehouse {
     }
     Commit commit = commitOf(table, writeId);
     register(table);
-    LOG.info("{} dt={}: wrote {} rows, table version {}", qualified(table), date, commit.rowsWritten(),
-        commit.version());
+    LOG.info("{} dt={}: wrote {} rows, table version {}", qualified(table), date,
+        commit.rowsWritten() < 0 ? "an unreported number of" : commit.rowsWritten(), commit.version());
     return commit;
   }
 

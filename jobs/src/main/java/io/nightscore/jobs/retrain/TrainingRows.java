@@ -7,6 +7,7 @@ import io.nightscore.common.CategoricalEncoding;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
 import io.nightscore.common.RowFeatures;
+import io.nightscore.jobs.score.ColumnarScan;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -18,17 +19,10 @@ import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.BasePredicate;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.Predicate;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
-import org.apache.spark.sql.execution.ColumnarToRowExec;
-import org.apache.spark.sql.execution.FilterExec;
-import org.apache.spark.sql.execution.InputAdapter;
-import org.apache.spark.sql.execution.ProjectExec;
-import org.apache.spark.sql.execution.SparkPlan;
-import org.apache.spark.sql.execution.WholeStageCodegenExec;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
@@ -97,15 +91,15 @@ public final class TrainingRows {
     StructType in = rows.schema();
     StructType out = new StructType().add(in.fields()[0]).add(in.fields()[1]).add(in.fields()[2])
         .add(Features.COLUMN, DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    ScanShape shape = ScanShape.of(rows.queryExecution().executedPlan(), HEADS);
-    JavaRDD<InternalRow> encoded = shape != null ? batches(shape, features, out)
+    ColumnarScan columnar = ColumnarScan.of(rows.queryExecution().executedPlan(), HEADS);
+    JavaRDD<InternalRow> encoded = columnar != null ? batches(columnar, features, out)
         : encode(rows.queryExecution().toRdd().toJavaRDD(), features, out);
     return events.sparkSession().internalCreateDataFrame(encoded.rdd(), out, false);
   }
 
   /** Whether {@link #encoded} reads the scan's column batches rather than rows. */
   boolean readsColumnBatches() {
-    return ScanShape.of(inputColumns().queryExecution().executedPlan(), HEADS) != null;
+    return ColumnarScan.of(inputColumns().queryExecution().executedPlan(), HEADS) != null;
   }
 
   /** What {@link #encoded} reads: the label, id, dt and fold ({@link #HEADS} columns), then the raw features. */
@@ -119,75 +113,20 @@ public final class TrainingRows {
   private static final int HEADS = 4;
 
   /**
-   * A columnar scan under at most one filter and one projection (and whole-stage code generation), with the
-   * projection's first {@code computed} expressions any expressions and the rest the scan's own columns: the
-   * shape of a night's training query over Delta/Parquet. The encoded pass then evaluates the plan's filter and
-   * those expressions on each batch's rows (Spark's own expressions, bound to the scan's output) and reads the
-   * features from the batch's columns, as scoring does.
-   */
-  record ScanShape(SparkPlan scan, Expression condition, List<Expression> computed, int[] featureOrdinals) {
-    static ScanShape of(SparkPlan plan, int computed) {
-      SparkPlan p = plan;
-      ProjectExec project = null;
-      FilterExec filter = null;
-      while (true) {
-        if (p instanceof WholeStageCodegenExec w) {
-          p = w.child();
-        } else if (p instanceof InputAdapter a) {
-          p = a.child();
-        } else if (p instanceof ProjectExec x && project == null && filter == null) {
-          project = x;
-          p = x.child();
-        } else if (p instanceof FilterExec x && filter == null) {
-          filter = x;
-          p = x.child();
-        } else if (p instanceof ColumnarToRowExec transition && transition.child().supportsColumnar()
-            && project != null) {
-          return of(transition.child(), filter == null ? null : filter.condition(), project, computed);
-        } else {
-          return null;
-        }
-      }
-    }
-
-    private static ScanShape of(SparkPlan scan, Expression condition, ProjectExec project, int computed) {
-      List<NamedExpression> list = scala.collection.JavaConverters.seqAsJavaList(project.projectList());
-      List<Attribute> read = scala.collection.JavaConverters.seqAsJavaList(scan.output());
-      int[] ordinals = new int[list.size() - computed];
-      for (int i = computed; i < list.size(); i++) {
-        ordinals[i - computed] = -1;
-        if (list.get(i) instanceof Attribute a) {
-          for (int k = 0; k < read.size(); k++) {
-            if (read.get(k).exprId().equals(a.exprId())) {
-              ordinals[i - computed] = k;
-            }
-          }
-        }
-        if (ordinals[i - computed] < 0) {
-          return null;
-        }
-      }
-      List<Expression> heads = new ArrayList<>();
-      list.subList(0, computed).forEach(e -> heads.add((Expression) e));
-      return new ScanShape(scan, condition, heads, ordinals);
-    }
-  }
-
-  /**
    * The column-batch rendering of {@link #encode}: per batch, Spark's filter and the label, id, dt and fold
    * expressions evaluated on its rows, the features of the batch encoded column by column (each row with its
    * fold's rates), and one output row per row the filter keeps, in the batch's order.
    */
-  private static JavaRDD<InternalRow> batches(ScanShape shape, RowFeatures features, StructType out) {
-    scala.collection.Seq<Attribute> input = shape.scan().output();
-    Expression condition = shape.condition();
-    scala.collection.Seq<Expression> computed = scala.collection.JavaConverters.asScalaBuffer(shape.computed())
+  private static JavaRDD<InternalRow> batches(ColumnarScan columnar, RowFeatures features, StructType out) {
+    scala.collection.Seq<Attribute> input = columnar.scan().output();
+    Expression condition = columnar.condition();
+    scala.collection.Seq<Expression> computed = scala.collection.JavaConverters.asScalaBuffer(columnar.computed())
         .toSeq();
-    int[] ordinals = shape.featureOrdinals();
+    int[] ordinals = columnar.columns();
     int width = features.width();
     org.apache.spark.sql.types.DataType[] types = {out.fields()[0].dataType(), out.fields()[1].dataType(),
         out.fields()[2].dataType()};
-    return shape.scan().executeColumnar().toJavaRDD().mapPartitions(batches -> {
+    return columnar.scan().executeColumnar().toJavaRDD().mapPartitions(batches -> {
       BasePredicate keep = condition == null ? null : Predicate.create(condition, input);
       if (keep != null) {
         keep.initialize(org.apache.spark.TaskContext.getPartitionId());

@@ -119,25 +119,11 @@ final class BatchPredictor {
    */
   static Dataset<Row> predictColumnar(ml.dmlc.xgboost4j.scala.Booster booster, Dataset<Row> events,
       int passThrough, RowFeatures features, String scoreCol) {
-    SparkPlan scan = columnarScan(events.queryExecution().executedPlan());
-    if (scan == null) {
+    ColumnarScan columnar = scoringScan(events.queryExecution().executedPlan());
+    if (columnar == null) {
       return null;
     }
-    List<Attribute> wanted = scala.collection.JavaConverters.seqAsJavaList(
-        events.queryExecution().executedPlan().output());
-    List<Attribute> read = scala.collection.JavaConverters.seqAsJavaList(scan.output());
-    int[] ordinals = new int[wanted.size()];
-    for (int i = 0; i < ordinals.length; i++) {
-      ordinals[i] = -1;
-      for (int k = 0; k < read.size(); k++) {
-        if (read.get(k).exprId().equals(wanted.get(i).exprId())) {
-          ordinals[i] = k;
-        }
-      }
-      if (ordinals[i] < 0) {
-        return null;
-      }
-    }
+    int[] ordinals = columnar.columns();
     StructType out = new StructType();
     org.apache.spark.sql.types.DataType[] keptTypes = new org.apache.spark.sql.types.DataType[passThrough];
     for (int i = 0; i < passThrough; i++) {
@@ -148,35 +134,18 @@ final class BatchPredictor {
     int[] kept = java.util.Arrays.copyOfRange(ordinals, 0, passThrough);
     int[] inputs = java.util.Arrays.copyOfRange(ordinals, passThrough, ordinals.length);
     Shared shared = Shared.of(booster, events.sparkSession());
-    JavaRDD<InternalRow> scored = scan.executeColumnar().toJavaRDD().mapPartitions(batches -> new ColumnarScores(
-        shared.configured(), batches, features.columns(inputs), features.width(), kept, keptTypes));
+    JavaRDD<InternalRow> scored = columnar.scan().executeColumnar().toJavaRDD().mapPartitions(batches ->
+        new ColumnarScores(shared.configured(), batches, features.columns(inputs), features.width(), kept, keptTypes));
     return events.sparkSession().internalCreateDataFrame(scored.rdd(), out, false);
   }
 
   /**
-   * The columnar scan when {@code plan} is only that scan, its transition to rows and a projection of its columns
-   * (whole-stage code generation around them), else null.
+   * The columnar scan scoring reads when {@code plan} is only that scan, its transition to rows and a choice of
+   * its columns ({@link ColumnarScan} with no filter and nothing computed), else null.
    */
-  static SparkPlan columnarScan(SparkPlan plan) {
-    SparkPlan p = plan;
-    while (true) {
-      if (p instanceof WholeStageCodegenExec w) {
-        p = w.child();
-      } else if (p instanceof InputAdapter a) {
-        p = a.child();
-      } else if (p instanceof ProjectExec project) {
-        boolean columnsOnly = scala.collection.JavaConverters.seqAsJavaList(project.projectList()).stream()
-            .allMatch(e -> e instanceof Attribute);
-        if (!columnsOnly) {
-          return null;
-        }
-        p = project.child();
-      } else if (p instanceof ColumnarToRowExec transition) {
-        return transition.child().supportsColumnar() ? transition.child() : null;
-      } else {
-        return null;
-      }
-    }
+  static ColumnarScan scoringScan(SparkPlan plan) {
+    ColumnarScan columnar = ColumnarScan.of(plan, 0);
+    return columnar == null || columnar.condition() != null ? null : columnar;
   }
 
   /** Column batches in, one row (the pass-through values and the score) per event out. */

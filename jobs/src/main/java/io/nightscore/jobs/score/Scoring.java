@@ -127,9 +127,9 @@ public final class Scoring {
       EventSchema schema, String keep) {
     List<String> features = featureNames(loaded.model());
     Dataset<Row> inputs = inputs(events, keep, features);
-    org.apache.spark.sql.execution.SparkPlan scan = cpuEncoder(inputs, features, schema, loaded.encoding()) == null
-        ? null : BatchPredictor.columnarScan(inputs.queryExecution().executedPlan());
-    return scan != null ? scan.executeColumnar() : inputs.queryExecution().toRdd();
+    ColumnarScan columnar = cpuEncoder(inputs, features, schema, loaded.encoding()) == null
+        ? null : BatchPredictor.scoringScan(inputs.queryExecution().executedPlan());
+    return columnar != null ? columnar.scan().executeColumnar() : inputs.queryExecution().toRdd();
   }
 
   /**
