@@ -159,18 +159,19 @@ public final class Trainer {
    */
   public static XGBoostClassificationModel fit(XGBoostClassifier clf, TrainingRows train, TrainingRows holdout,
       String idCol) {
-    // On the CPU XGBoost gets its input encoded in one pass over the rows and planned once (input); the GPU
-    // plugin takes the Spark-expression query itself, to run it in columnar batches on the GPU, and it is
-    // planned without adaptive execution, which would plan it anew for each of the plugin's passes.
+    // On the CPU XGBoost gets its input encoded in one pass and planned once (input), read as internal rows
+    // (fitRows); the GPU plugin takes the Spark-expression query itself, to run it in columnar batches on the
+    // GPU, and it is planned without adaptive execution, which would plan it anew for each of the plugin's passes.
     boolean gpu = DevicePreflight.rapidsEnabled(train.events().sparkSession().sparkContext().getConf());
     java.util.function.Function<TrainingRows, Dataset<Row>> laidOut = gpu
         ? rows -> deterministicLayout(rows.assembled(), clf.getNumWorkers(), idCol)
         : rows -> input(rows, clf.getNumWorkers(), idCol, clf.getLabelCol());
-    if (clf.getNumEarlyStoppingRounds() > 0) {
-      clf.setEvalDataset(laidOut.apply(holdout));
+    Dataset<Row> stopping = clf.getNumEarlyStoppingRounds() > 0 ? laidOut.apply(holdout) : null;
+    if (stopping != null) {
+      clf.setEvalDataset(stopping);
     }
     if (!gpu) {
-      return fitRows(clf, laidOut.apply(train), clf.getNumEarlyStoppingRounds() > 0 ? laidOut.apply(holdout) : null);
+      return fitRows(clf, laidOut.apply(train), stopping);
     }
     org.apache.spark.sql.RuntimeConfig conf = train.events().sparkSession().conf();
     String adaptive = conf.get(ADAPTIVE, "true");
