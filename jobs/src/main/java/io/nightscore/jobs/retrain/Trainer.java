@@ -197,22 +197,16 @@ public final class Trainer {
    * {@code eval} (early-stopping rows) may be null; both have one partition per worker.
    */
   static XGBoostClassificationModel fitRows(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> eval) {
-    for (Dataset<Row> rows : eval == null ? List.of(train) : List.of(train, eval)) {
-      if (rows.rdd().getNumPartitions() != clf.getNumWorkers()) {
-        throw new IllegalStateException(rows.rdd().getNumPartitions() + " partitions for " + clf.getNumWorkers()
-            + " XGBoost workers: lay the rows out with deterministicLayout first");
-      }
-    }
     clf.transformSchema(train.schema());
     clf.validate(train);
+    JavaRDD<InternalRow> trainRows = points(train, clf.getLabelCol(), clf.getNumWorkers());
+    JavaRDD<InternalRow> evalRows = eval == null ? null : points(eval, clf.getLabelCol(), clf.getNumWorkers());
     float missing = clf.getMissing();
     String[] names = clf.getFeatureNames();
     String[] types = clf.getFeatureTypes();
-    JavaRDD<InternalRow> trainRows = points(train, clf.getLabelCol());
-    JavaRDD<Watches> watches = eval == null
+    JavaRDD<Watches> watches = evalRows == null
         ? trainRows.mapPartitions(rows -> watches(List.of(rows), missing, names, types))
-        : trainRows.zipPartitions(points(eval, clf.getLabelCol()),
-            (rows, evalRows) -> watches(List.of(rows, evalRows), missing, names, types));
+        : trainRows.zipPartitions(evalRows, (rows, stop) -> watches(List.of(rows, stop), missing, names, types));
     RuntimeParams runtime = clf.getRuntimeParameters(train.sparkSession().sparkContext().isLocal(),
         scala.collection.immutable.Map$.MODULE$.empty());
     scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>> trained =
@@ -224,10 +218,18 @@ public final class Trainer {
     return model;
   }
 
-  /** The rows' label as a float (xgboost4j-spark casts it so) and their feature array, as internal rows. */
-  private static JavaRDD<InternalRow> points(Dataset<Row> rows, String labelCol) {
-    return rows.select(functions.col(labelCol).cast("float"), functions.col(Features.COLUMN)).queryExecution()
-        .toRdd().toJavaRDD();
+  /**
+   * The rows' label as a float (xgboost4j-spark casts it so) and their feature array, as internal rows, in one
+   * partition per worker (else XGBoost would deal them out again, in whatever order).
+   */
+  private static JavaRDD<InternalRow> points(Dataset<Row> rows, String labelCol, int workers) {
+    JavaRDD<InternalRow> points = rows.select(functions.col(labelCol).cast("float"), functions.col(Features.COLUMN))
+        .queryExecution().toRdd().toJavaRDD();
+    if (points.getNumPartitions() != workers) {
+      throw new IllegalStateException(points.getNumPartitions() + " partitions for " + workers
+          + " XGBoost workers: lay the rows out with deterministicLayout first");
+    }
+    return points;
   }
 
   /**
@@ -294,8 +296,9 @@ public final class Trainer {
   }
 
   /**
-   * What XGBoost reads on the CPU: the label and the feature array, encoded in one pass over the rows
-   * ({@link TrainingRows#encoded}, or the Spark expressions when that pass cannot read a column), laid out as
+   * What XGBoost reads on the CPU: the label and the feature array, encoded in one pass over the scan's column
+   * batches or the rows ({@link TrainingRows#encoded}, or the Spark expressions when that pass cannot read a
+   * column), laid out as
    * {@link #deterministicLayout} lays them out (the layout's shuffle carries nothing else), over the RDD of
    * one physical plan ({@link #plannedOnce}).
    */
@@ -308,10 +311,10 @@ public final class Trainer {
   }
 
   /**
-   * {@code rows} over the RDD of their one physical plan. xgboost4j-spark's CPU path calls {@code .rdd} on its
-   * input twice (partition count, then the rows), and each call plans the query anew: the categorical lookups'
-   * broadcasts ran twice, and under adaptive execution so did the read-encode-shuffle stage. Over one RDD the
-   * plan, its broadcasts and its shuffle run once (with adaptive execution the shuffle runs here, as it plans).
+   * {@code rows} over the RDD of their one physical plan. Every query built on a Dataset plans it anew (a
+   * projection over it, its {@code .rdd}): under adaptive execution its read-encode-shuffle stage ran again
+   * each time (xgboost4j-spark's own CPU path read its input twice so). Over one RDD the plan and its shuffle
+   * run once, here, as it plans; whatever reads the result (fitRows, the bench, a test) reads that RDD.
    */
   static Dataset<Row> plannedOnce(Dataset<Row> rows) {
     return rows.sparkSession().internalCreateDataFrame(rows.queryExecution().toRdd(), rows.schema(), false);
