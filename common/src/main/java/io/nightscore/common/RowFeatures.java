@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetDictionary;
 import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -149,16 +150,21 @@ public final class RowFeatures implements Serializable {
 
   /**
    * {@link #encode}'s model inputs for every row of a column batch at once, one column at a time. A string column
-   * the Parquet reader left dictionary-encoded is looked up once per dictionary entry used in the batch (a batch
-   * lies in one row group, which has one dictionary per column), not once per row. Not thread-safe: it keeps
-   * those per-batch memos.
+   * the Parquet reader left dictionary-encoded is looked up once per dictionary entry, not once per row: the
+   * memo of entries lasts as long as the reader's dictionary (a row group's column chunk has one), or one batch
+   * where that dictionary cannot be told apart from the next ({@link #dictionaryOf}). Not thread-safe: it keeps
+   * those memos.
    */
   public final class Columns {
     private final int[] ordinals;
-    /** Per categorical position and dictionary id: the vocabulary index (values.length = rare), and its batch. */
+    /**
+     * Per categorical position and dictionary id: the vocabulary index (values.length = rare), and the epoch it
+     * was looked up in; per position, the current epoch and the dictionary it belongs to (null: unknown).
+     */
     private final int[][] memo = new int[kinds.length][];
-    private final int[][] memoBatch = new int[kinds.length][];
-    private int batch;
+    private final int[][] memoEpoch = new int[kinds.length][];
+    private final int[] epoch = new int[kinds.length];
+    private final Object[] dictionary = new Object[kinds.length];
 
     private Columns(int[] ordinals) {
       this.ordinals = ordinals;
@@ -187,7 +193,6 @@ public final class RowFeatures implements Serializable {
         }
       }
       int w = kinds.length;
-      batch++;
       for (int j = 0; j < w; j++) {
         ColumnVector v = in.column(ordinals[j]);
         Kind kind = kinds[j];
@@ -222,6 +227,14 @@ public final class RowFeatures implements Serializable {
       boolean nulls = v.hasNull();
       boolean dictionary = v instanceof WritableColumnVector d && d.hasDictionary();
       WritableColumnVector ids = dictionary ? ((WritableColumnVector) v).getDictionaryIds() : null;
+      if (dictionary) {
+        Object current = dictionaryOf((WritableColumnVector) v);
+        if (current == null || current != this.dictionary[j]) {
+          epoch[j]++;
+          this.dictionary[j] = current;
+        }
+      }
+      int now = epoch[j];
       for (int i = 0; i < rows; i++) {
         if (nulls && v.isNullAt(i)) {
           out[i * w + j] = Float.NaN;
@@ -230,13 +243,13 @@ public final class RowFeatures implements Serializable {
         int index;
         if (dictionary) {
           int id = ids.getInt(i);
-          if (memoBatch[j] == null || id >= memoBatch[j].length) {
+          if (memoEpoch[j] == null || id >= memoEpoch[j].length) {
             grow(j, id);
           }
-          if (memoBatch[j][id] != batch) {
+          if (memoEpoch[j][id] != now) {
             Integer hit = map.get(v.getUTF8String(i));
             memo[j][id] = hit != null ? hit : rare;
-            memoBatch[j][id] = batch;
+            memoEpoch[j][id] = now;
           }
           index = memo[j][id];
         } else {
@@ -248,9 +261,41 @@ public final class RowFeatures implements Serializable {
     }
 
     private void grow(int j, int id) {
-      int size = Math.max(id + 1, memoBatch[j] == null ? 256 : memoBatch[j].length * 2);
+      int size = Math.max(id + 1, memoEpoch[j] == null ? 256 : memoEpoch[j].length * 2);
       memo[j] = memo[j] == null ? new int[size] : java.util.Arrays.copyOf(memo[j], size);
-      memoBatch[j] = memoBatch[j] == null ? new int[size] : java.util.Arrays.copyOf(memoBatch[j], size);
+      memoEpoch[j] = memoEpoch[j] == null ? new int[size] : java.util.Arrays.copyOf(memoEpoch[j], size);
+    }
+  }
+
+  /**
+   * The dictionary a column vector's ids index, as long as the Parquet reader keeps using it: the reader wraps its
+   * column chunk's dictionary in a new {@code ParquetDictionary} for every batch, so the identity that lasts is
+   * the chunk's own (Parquet's) dictionary inside. Held by the memo, so no later dictionary can be the same
+   * object. Null when it cannot be read (another reader's dictionary, another Spark version's fields): then
+   * every batch is taken to have a new dictionary. Reads two non-public fields of Spark 3.5.
+   */
+  static Object dictionaryOf(WritableColumnVector v) {
+    if (VECTOR_DICTIONARY == null || PARQUET_DICTIONARY == null) {
+      return null;
+    }
+    try {
+      Object wrapper = VECTOR_DICTIONARY.get(v);
+      return wrapper instanceof ParquetDictionary ? PARQUET_DICTIONARY.get(wrapper) : null;
+    } catch (IllegalAccessException e) {
+      return null;
+    }
+  }
+
+  private static final java.lang.reflect.Field VECTOR_DICTIONARY = field(WritableColumnVector.class, "dictionary");
+  private static final java.lang.reflect.Field PARQUET_DICTIONARY = field(ParquetDictionary.class, "dictionary");
+
+  private static java.lang.reflect.Field field(Class<?> owner, String name) {
+    try {
+      java.lang.reflect.Field f = owner.getDeclaredField(name);
+      f.setAccessible(true);
+      return f;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
     }
   }
 

@@ -304,8 +304,9 @@ public final class Trainer {
    */
   public static Dataset<Row> input(TrainingRows rows, int workers, String idCol, String labelCol) {
     Dataset<Row> encoded = rows.encoded();
-    LOG.info("XGBoost input: model inputs {}", encoded == null ? "by Spark expressions"
-        : rows.readsColumnBatches() ? "encoded from the scan's column batches" : "encoded from rows");
+    if (encoded == null) {
+      LOG.info("XGBoost input: model inputs by Spark expressions");
+    }
     return plannedOnce(deterministicLayout(encoded != null ? encoded : rows.assembled(), workers, idCol)
         .select(labelCol, Features.COLUMN));
   }

@@ -37,6 +37,7 @@ import org.apache.spark.unsafe.Platform;
  * projection per categorical feature.
  */
 public final class TrainingRows {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRows.class);
   private final Dataset<Row> events;
   private final EventSchema schema;
   private final CategoricalEncoding encoding;
@@ -92,12 +93,13 @@ public final class TrainingRows {
     StructType out = new StructType().add(in.fields()[0]).add(in.fields()[1]).add(in.fields()[2])
         .add(Features.COLUMN, DataTypes.createArrayType(DataTypes.FloatType, false), false);
     ColumnarScan columnar = ColumnarScan.of(rows.queryExecution().executedPlan(), HEADS);
+    LOG.info("model inputs encoded from {}", columnar != null ? "the scan's column batches" : "rows");
     JavaRDD<InternalRow> encoded = columnar != null ? batches(columnar, features, out)
         : encode(rows.queryExecution().toRdd().toJavaRDD(), features, out);
     return events.sparkSession().internalCreateDataFrame(encoded.rdd(), out, false);
   }
 
-  /** Whether {@link #encoded} reads the scan's column batches rather than rows. */
+  /** Whether {@link #encoded} reads the scan's column batches rather than rows (plans the query: for tests). */
   boolean readsColumnBatches() {
     return ColumnarScan.of(inputColumns().queryExecution().executedPlan(), HEADS) != null;
   }
