@@ -27,6 +27,10 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.execution.LogicalRDD;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 
 /** Builds the XGBoost estimator from settings and fits it with early stopping on a holdout day. */
 public final class Trainer {
@@ -171,7 +175,13 @@ public final class Trainer {
       clf.setEvalDataset(stopping);
     }
     if (!gpu) {
-      return fitRows(clf, laidOut.apply(train), stopping);
+      long t0 = System.nanoTime();
+      Dataset<Row> rows = laidOut.apply(train);
+      long t1 = System.nanoTime();
+      XGBoostClassificationModel model = fitRows(clf, rows, stopping);
+      LOG.info("XGBoost input of the training rows laid out in {} s, XGBoost trained in {} s", seconds(t1 - t0),
+          seconds(System.nanoTime() - t1));
+      return model;
     }
     org.apache.spark.sql.RuntimeConfig conf = train.events().sparkSession().conf();
     String adaptive = conf.get(ADAPTIVE, "true");
@@ -184,6 +194,10 @@ public final class Trainer {
   }
 
   private static final String ADAPTIVE = "spark.sql.adaptive.enabled";
+
+  private static String seconds(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.2f", nanos / 1e9);
+  }
 
   /**
    * xgboost4j-spark's CPU fit ({@code clf.fit}) over rows of label and feature array read as Spark's internal
@@ -220,11 +234,18 @@ public final class Trainer {
 
   /**
    * The rows' label as a float (xgboost4j-spark casts it so) and their feature array, as internal rows, in one
-   * partition per worker (else XGBoost would deal them out again, in whatever order).
+   * partition per worker (else XGBoost would deal them out again, in whatever order). Rows {@link #input} made
+   * are read from their RDD as they are; others through a projection (a copy of every row).
    */
   private static JavaRDD<InternalRow> points(Dataset<Row> rows, String labelCol, int workers) {
-    JavaRDD<InternalRow> points = rows.select(functions.col(labelCol).cast("float"), functions.col(Features.COLUMN))
-        .queryExecution().toRdd().toJavaRDD();
+    StructField[] fields = rows.schema().fields();
+    boolean ready = rows.queryExecution().analyzed() instanceof LogicalRDD && fields.length == 2
+        && fields[0].name().equals(labelCol) && fields[0].dataType().equals(DataTypes.FloatType)
+        && fields[1].name().equals(Features.COLUMN) && fields[1].dataType() instanceof ArrayType a
+        && a.elementType().equals(DataTypes.FloatType);
+    JavaRDD<InternalRow> points = ready ? ((LogicalRDD) rows.queryExecution().analyzed()).rdd().toJavaRDD()
+        : rows.select(functions.col(labelCol).cast("float"), functions.col(Features.COLUMN))
+            .queryExecution().toRdd().toJavaRDD();
     if (points.getNumPartitions() != workers) {
       throw new IllegalStateException(points.getNumPartitions() + " partitions for " + workers
           + " XGBoost workers: lay the rows out with deterministicLayout first");
@@ -281,8 +302,11 @@ public final class Trainer {
       }
     };
     try {
+      long t0 = System.nanoTime();
       ml.dmlc.xgboost4j.scala.DMatrix matrix = new ml.dmlc.xgboost4j.scala.DMatrix(
           new DMatrix(points, null, missing));
+      LOG.info("XGBoost worker: {} rows read into its DMatrix in {} s", matrix.rowNum(),
+          seconds(System.nanoTime() - t0));
       if (types.length > 0) {
         matrix.setFeatureTypes(types);
       }
@@ -308,7 +332,7 @@ public final class Trainer {
       LOG.info("XGBoost input: model inputs by Spark expressions");
     }
     return plannedOnce(deterministicLayout(encoded != null ? encoded : rows.assembled(), workers, idCol)
-        .select(labelCol, Features.COLUMN));
+        .select(functions.col(labelCol).cast("float").as(labelCol), functions.col(Features.COLUMN)));
   }
 
   /**

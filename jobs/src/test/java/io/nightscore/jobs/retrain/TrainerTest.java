@@ -153,8 +153,8 @@ class TrainerTest extends SparkTestBase {
     assertThat(input.columns()).as("what XGBoost reads").containsExactly("converted", Features.COLUMN);
     assertThat(input.rdd().getNumPartitions()).as("one partition per worker").isEqualTo(2);
     List<List<Object>> laidOut = new ArrayList<>();
-    for (Row r : Trainer.deterministicLayout(rows[0].assembled(), 2, "event_id").select("converted",
-        Features.COLUMN).collectAsList()) {
+    for (Row r : Trainer.deterministicLayout(rows[0].assembled(), 2, "event_id").select(col("converted")
+        .cast("float"), col(Features.COLUMN)).collectAsList()) {
       laidOut.add(List.of(r.get(0), bits(r.getList(1))));
     }
     List<List<Object>> planned = new ArrayList<>();
