@@ -27,6 +27,8 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.sql.execution.LogicalRDD;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
@@ -204,8 +206,9 @@ public final class Trainer {
    * rows. xgboost4j-spark 3.4 turns every row into an external {@code Row} first, the feature array into a
    * Scala array of boxed floats that it unboxes again: in a profile of the bench's retrain, half of its workers'
    * time before their first round. Here each row's label and floats are copied out of the internal row into
-   * the points xgboost4j-spark makes (label, dense values, weight 1, no group, no margin), and the rest is its
-   * own: schema checks, DMatrix build from the points, feature names and types, tracker and training, model.
+   * one dense array per worker, or the points xgboost4j-spark makes (label, dense values, weight 1, no group, no
+   * margin) past a bound ({@link #matrix}), and the rest is its own: schema checks, feature names and types,
+   * tracker and training, model.
    * Calls members that are package-private in Scala (public in bytecode) of xgboost4j-spark 3.4.0; an upgrade
    * must re-check them ({@code TrainerTest} compares the booster with {@code clf.fit}'s byte for byte).
    * {@code eval} (early-stopping rows) may be null; both have one partition per worker.
@@ -239,7 +242,7 @@ public final class Trainer {
    */
   private static JavaRDD<InternalRow> points(Dataset<Row> rows, String labelCol, int workers) {
     StructField[] fields = rows.schema().fields();
-    boolean ready = rows.queryExecution().analyzed() instanceof LogicalRDD && fields.length == 2
+    boolean ready = rows.queryExecution().analyzed() instanceof LogicalRDD && fields.length >= 2
         && fields[0].name().equals(labelCol) && fields[0].dataType().equals(DataTypes.FloatType)
         && fields[1].name().equals(Features.COLUMN) && fields[1].dataType() instanceof ArrayType a
         && a.elementType().equals(DataTypes.FloatType);
@@ -256,7 +259,7 @@ public final class Trainer {
   /**
    * One task's XGBoost input: a DMatrix per row iterator (training, then early-stopping rows), named as
    * xgboost4j-spark names them, built when XGBoost asks for it (after its worker has joined the tracker), as
-   * xgboost4j-spark's is. The rows are read as they stream by (Spark may reuse the row objects).
+   * xgboost4j-spark's is. Each row's values are copied out as it streams by (Spark may reuse the row objects).
    */
   private static java.util.Iterator<Watches> watches(List<java.util.Iterator<InternalRow>> parts, float missing,
       String[] names, String[] types) {
@@ -276,7 +279,7 @@ public final class Trainer {
         built = true;
         ml.dmlc.xgboost4j.scala.DMatrix[] matrices = new ml.dmlc.xgboost4j.scala.DMatrix[parts.size()];
         for (int i = 0; i < parts.size(); i++) {
-          matrices[i] = matrix(parts.get(i), missing, names, types);
+          matrices[i] = matrix(parts.get(i), missing, names, types, denseFloats());
         }
         String[] watchNames = parts.size() == 1 ? new String[] {Utils$.MODULE$.TRAIN_NAME()}
             : new String[] {Utils$.MODULE$.TRAIN_NAME(), Utils$.MODULE$.VALIDATION_NAME()};
@@ -285,28 +288,22 @@ public final class Trainer {
     };
   }
 
-  /** The DMatrix of rows of label and feature array: the points xgboost4j-spark makes, in its batches. */
-  private static ml.dmlc.xgboost4j.scala.DMatrix matrix(java.util.Iterator<InternalRow> rows, float missing,
-      String[] names, String[] types) {
-    java.util.Iterator<LabeledPoint> points = new java.util.Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return rows.hasNext();
-      }
-
-      @Override
-      public LabeledPoint next() {
-        InternalRow row = rows.next();
-        float[] values = row.getArray(1).toFloatArray();
-        return new LabeledPoint(row.getFloat(0), values.length, null, values, 1.0f, -1, Float.NaN);
-      }
-    };
+  /**
+   * The DMatrix of rows of label and feature array. While they fit in {@link #denseFloats} floats the rows are
+   * copied into one dense array, which XGBoost reads in one call (NaN is missing); a worker with more rows than
+   * that streams them as xgboost4j-spark does, as points in its CSR batches, starting with the rows already
+   * read. The same matrix either way ({@code TrainerTest}).
+   */
+  static ml.dmlc.xgboost4j.scala.DMatrix matrix(java.util.Iterator<InternalRow> rows, float missing,
+      String[] names, String[] types, long denseFloats) {
     try {
       long t0 = System.nanoTime();
-      ml.dmlc.xgboost4j.scala.DMatrix matrix = new ml.dmlc.xgboost4j.scala.DMatrix(
-          new DMatrix(points, null, missing));
-      LOG.info("XGBoost worker: {} rows read into its DMatrix in {} s", matrix.rowNum(),
-          seconds(System.nanoTime() - t0));
+      DenseRows dense = DenseRows.read(rows, names.length, denseFloats);
+      boolean inOne = dense.complete && dense.count > 0;
+      ml.dmlc.xgboost4j.scala.DMatrix matrix = new ml.dmlc.xgboost4j.scala.DMatrix(inOne
+          ? dense.matrix(missing) : new DMatrix(dense.thenStreamed(rows), null, missing));
+      LOG.info("XGBoost worker: {} rows read into its DMatrix in {} s ({})", matrix.rowNum(),
+          seconds(System.nanoTime() - t0), inOne ? "one dense array" : "streamed in batches");
       if (types.length > 0) {
         matrix.setFeatureTypes(types);
       }
@@ -320,19 +317,114 @@ public final class Trainer {
   }
 
   /**
-   * What XGBoost reads on the CPU: the label and the feature array, encoded in one pass over the scan's column
-   * batches or the rows ({@link TrainingRows#encoded}, or the Spark expressions when that pass cannot read a
-   * column), laid out as
-   * {@link #deterministicLayout} lays them out (the layout's shuffle carries nothing else), over the RDD of
-   * one physical plan ({@link #plannedOnce}).
+   * The most floats a worker copies into one dense array: a sixteenth of its JVM's heap (the array doubles as it
+   * fills, so up to 1.5 times that while it grows). 6 GB of heap: 100 million floats, 1.8 million rows of 56
+   * features.
+   */
+  static long denseFloats() {
+    return Runtime.getRuntime().maxMemory() / 16 / Float.BYTES;
+  }
+
+  /** Rows of (label, feature array) copied into one row-major float array, as many as a bound allows. */
+  private static final class DenseRows {
+    private final int width;
+    private float[] labels;
+    private float[] values;
+    private int count;
+    private boolean complete;
+
+    private DenseRows(int width, int capacity) {
+      this.width = width;
+      labels = new float[capacity];
+      values = new float[capacity * width];
+    }
+
+    /** Reads rows until they end ({@code complete}) or the next would pass {@code maxFloats}. */
+    static DenseRows read(java.util.Iterator<InternalRow> rows, int width, long maxFloats) {
+      long most = width == 0 ? 0 : Math.min(maxFloats / width, (Integer.MAX_VALUE - 16) / width);
+      DenseRows d = new DenseRows(width, (int) Math.min(4096, most));
+      while (rows.hasNext()) {
+        if (d.count == d.labels.length) {
+          int grown = (int) Math.min(2L * d.count, most);
+          if (grown <= d.count) {
+            return d;
+          }
+          d.labels = java.util.Arrays.copyOf(d.labels, grown);
+          d.values = java.util.Arrays.copyOf(d.values, grown * width);
+        }
+        InternalRow row = rows.next();
+        org.apache.spark.sql.catalyst.util.ArrayData features = row.getArray(1);
+        if (features.numElements() != width) {
+          throw new IllegalArgumentException("a training row has " + features.numElements()
+              + " features in " + Features.COLUMN + ", the model " + width);
+        }
+        d.labels[d.count] = row.getFloat(0);
+        int base = d.count * width;
+        if (features instanceof UnsafeArrayData u) {
+          Platform.copyMemory(u.getBaseObject(), u.getBaseOffset()
+              + UnsafeArrayData.calculateHeaderPortionInBytes(width), d.values,
+              Platform.FLOAT_ARRAY_OFFSET + (long) base * Float.BYTES, (long) width * Float.BYTES);
+        } else {
+          for (int j = 0; j < width; j++) {
+            d.values[base + j] = features.getFloat(j);
+          }
+        }
+        d.count++;
+      }
+      d.complete = true;
+      return d;
+    }
+
+    DMatrix matrix(float missing) throws XGBoostError {
+      DMatrix m = new DMatrix(values, count, width, missing);
+      m.setLabel(java.util.Arrays.copyOf(labels, count));
+      return m;
+    }
+
+    /**
+     * The rows read, then the rest of {@code rows}, as the points xgboost4j-spark makes (label, dense values,
+     * weight 1, no group, no margin). The rest are read as they stream by (Spark may reuse the row objects).
+     */
+    java.util.Iterator<LabeledPoint> thenStreamed(java.util.Iterator<InternalRow> rows) {
+      return new java.util.Iterator<>() {
+        private int next;
+
+        @Override
+        public boolean hasNext() {
+          return next < count || rows.hasNext();
+        }
+
+        @Override
+        public LabeledPoint next() {
+          if (next < count) {
+            float[] v = java.util.Arrays.copyOfRange(values, next * width, (next + 1) * width);
+            return new LabeledPoint(labels[next++], width, null, v, 1.0f, -1, Float.NaN);
+          }
+          InternalRow row = rows.next();
+          float[] v = row.getArray(1).toFloatArray();
+          return new LabeledPoint(row.getFloat(0), v.length, null, v, 1.0f, -1, Float.NaN);
+        }
+      };
+    }
+  }
+
+  /**
+   * What XGBoost reads on the CPU: the label (a float) and the feature array, encoded in one pass over the scan's
+   * column batches or the rows ({@link TrainingRows#encoded}, or the Spark expressions when that pass cannot read
+   * a column), laid out as {@link #deterministicLayout} lays them out, over the RDD of one physical plan
+   * ({@link #plannedOnce}). The layout's key stays as a third column: the shuffle carries nothing else, and the
+   * sorted rows reach XGBoost's workers without another projection (a copy of each row).
    */
   public static Dataset<Row> input(TrainingRows rows, int workers, String idCol, String labelCol) {
     Dataset<Row> encoded = rows.encoded();
     if (encoded == null) {
       LOG.info("XGBoost input: model inputs by Spark expressions");
     }
-    return plannedOnce(deterministicLayout(encoded != null ? encoded : rows.assembled(), workers, idCol)
-        .select(functions.col(labelCol).cast("float").as(labelCol), functions.col(Features.COLUMN)));
+    Dataset<Row> points = (encoded != null ? encoded : rows.assembled())
+        .withColumn(LAYOUT_KEY, layoutKey(idCol))
+        .select(functions.col(labelCol).cast("float").as(labelCol), functions.col(Features.COLUMN),
+            functions.col(LAYOUT_KEY));
+    return plannedOnce(byKey(points, workers));
   }
 
   /**
@@ -353,11 +445,17 @@ public final class Trainer {
    * quarantines repeats), so the order is fixed unless two events' hashes collide (about n²/2⁶⁵ for n rows).
    */
   public static Dataset<Row> deterministicLayout(Dataset<Row> rows, int workers, String idCol) {
+    return byKey(rows.withColumn(LAYOUT_KEY, layoutKey(idCol)), workers).drop(LAYOUT_KEY);
+  }
+
+  private static Column layoutKey(String idCol) {
+    return functions.xxhash64(functions.col(idCol), functions.col("dt"));
+  }
+
+  /** Rows with a layout key: one partition per worker by the key, rows in key order. */
+  private static Dataset<Row> byKey(Dataset<Row> keyed, int workers) {
     Column key = functions.col(LAYOUT_KEY);
-    return rows.withColumn(LAYOUT_KEY, functions.xxhash64(functions.col(idCol), functions.col("dt")))
-        .repartition(workers, key)
-        .sortWithinPartitions(key)
-        .drop(LAYOUT_KEY);
+    return keyed.repartition(workers, key).sortWithinPartitions(key);
   }
 
   private static final String LAYOUT_KEY = "_layout_key";

@@ -2,6 +2,7 @@ package io.nightscore.jobs.retrain;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nightscore.common.CategoricalEncoding;
 import io.nightscore.common.EventSchema;
@@ -19,6 +20,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -150,7 +154,8 @@ class TrainerTest extends SparkTestBase {
     assertThat(got).as("the same booster, byte for byte").isEqualTo(expected);
 
     Dataset<Row> input = Trainer.input(rows[0], 2, "event_id", "converted");
-    assertThat(input.columns()).as("what XGBoost reads").containsExactly("converted", Features.COLUMN);
+    assertThat(input.columns()).as("what XGBoost reads, then the layout's key").containsExactly("converted",
+        Features.COLUMN, "_layout_key");
     assertThat(input.rdd().getNumPartitions()).as("one partition per worker").isEqualTo(2);
     List<List<Object>> laidOut = new ArrayList<>();
     for (Row r : Trainer.deterministicLayout(rows[0].assembled(), 2, "event_id").select(col("converted")
@@ -163,6 +168,48 @@ class TrainerTest extends SparkTestBase {
     }
     assertThat(planned).as("the rows of the laid-out Spark-expression query, each once, in its order")
         .isEqualTo(laidOut);
+  }
+
+  /**
+   * A worker's DMatrix is the same whether its rows fit in one dense array (growing past its first size) or pass
+   * the bound and are streamed in xgboost4j-spark's batches after the rows already copied: same rows, labels,
+   * missing values, and the same booster trained on it.
+   */
+  @Test
+  void workerMatrixIsTheSameDenseOrStreamed() throws Exception {
+    int width = 5;
+    Random rnd = new Random(3);
+    List<InternalRow> rows = new ArrayList<>();
+    for (int i = 0; i < 5_000; i++) {
+      float[] v = new float[width];
+      for (int j = 0; j < width; j++) {
+        v[j] = rnd.nextInt(6) == 0 ? Float.NaN : rnd.nextInt(50) + (j == 0 && rnd.nextBoolean() ? 20 : 0);
+      }
+      float label = rnd.nextInt(4) == 0 || v[0] > 40 ? 1f : 0f;
+      rows.add(new GenericInternalRow(new Object[] {label, UnsafeArrayData.fromPrimitiveArray(v)}));
+    }
+    String[] names = {"a", "b", "c", "d", "e"};
+    String[] types = {"q", "q", "q", "q", "q"};
+    Map<String, Object> params = Map.of("objective", "binary:logistic", "tree_method", "hist", "max_depth", 4,
+        "seed", 7, "nthread", 1);
+    List<byte[]> boosters = new ArrayList<>();
+    List<float[]> labels = new ArrayList<>();
+    for (long bound : List.of(Long.MAX_VALUE, 1_000L * width, 0L)) {
+      ml.dmlc.xgboost4j.java.DMatrix m = Trainer.matrix(rows.iterator(), Float.NaN, names, types, bound).jDMatrix();
+      assertThat(m.rowNum()).as("rows, bound " + bound).isEqualTo(5_000);
+      labels.add(m.getLabel());
+      boosters.add(ml.dmlc.xgboost4j.java.XGBoost.train(m, params, 5, Map.of(), null, null).toByteArray("ubj"));
+      m.dispose();
+    }
+    assertThat(labels.get(1)).isEqualTo(labels.get(0));
+    assertThat(labels.get(2)).isEqualTo(labels.get(0));
+    assertThat(boosters.get(1)).as("streamed after 1,000 dense rows: the same booster").isEqualTo(boosters.get(0));
+    assertThat(boosters.get(2)).as("streamed from the first row: the same booster").isEqualTo(boosters.get(0));
+
+    List<InternalRow> wrong = List.of(rows.get(0), new GenericInternalRow(new Object[] {0f,
+        UnsafeArrayData.fromPrimitiveArray(new float[width + 1])}));
+    assertThatThrownBy(() -> Trainer.matrix(wrong.iterator(), Float.NaN, names, types, Long.MAX_VALUE))
+        .hasMessageContaining("has 6 features").hasMessageContaining("the model 5");
   }
 
   @Test
