@@ -421,6 +421,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with xgboost and pandas.")
     String python;
     @Option(names = "--no-python", description = "Skip the Python XGBoost peer.") boolean noPython;
+    @Option(names = "--repeats", defaultValue = "3", description = "Training runs of each side, in turn; the best "
+        + "of each is compared (default ${DEFAULT-VALUE}).") int repeats;
     @Option(names = "--train-script", hidden = true, description = "bench_train.py (default: bin/ of this "
         + "installation)") String trainScript;
     @Option(names = "--child-heap", defaultValue = "2g", description = "Heap of each scaling JVM (default "
@@ -431,10 +433,10 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
       if (rows < 100 || sizes.isEmpty() || sizes.stream().anyMatch(s -> s < rows) || rounds < 1
-          || !(samplingRate > 0 && samplingRate < 1)) {
+          || !(samplingRate > 0 && samplingRate < 1) || repeats < 1) {
         throw new IllegalArgumentException("bench needs --rows >= 100, --sizes each >= --rows (" + rows + "), "
-            + "--rounds >= 1 and --sampling-rate in (0, 1); got rows=" + rows + " sizes=" + sizes + " rounds="
-            + rounds + " sampling-rate=" + samplingRate);
+            + "--rounds >= 1, --sampling-rate in (0, 1) and --repeats >= 1; got rows=" + rows + " sizes=" + sizes
+            + " rounds=" + rounds + " sampling-rate=" + samplingRate + " repeats=" + repeats);
       }
       String home = System.getenv("NIGHTSCORE_HOME");
       List<String> launcher = null;
@@ -476,7 +478,7 @@ public final class Main implements Callable<Integer> {
       BenchJob.Options o = new BenchJob.Options(rows, features, dir, List.copyOf(sizes), rounds,
           noPython ? null : python, trainScript != null ? trainScript
               : (home == null ? "bin" : home + "/bin") + "/bench_train.py", launcher,
-          samplingRate, childHeap);
+          samplingRate, childHeap, repeats);
       main.withSession("bench", (spark, settings) -> BenchJob.run(spark, settings, o, main.out));
       return 0;
     }

@@ -30,7 +30,8 @@ class BenchTest extends SparkTestBase {
     Path out = scratch.resolve("bench");
     boolean python = pythonXGBoost();
     List<String> args = new java.util.ArrayList<>(List.of("bench", "--rows", "3000", "--sizes", "3000,6000",
-        "--rounds", "10", "--in-process", "--out", out.toString(), "--train-script", "../bin/bench_train.py"));
+        "--rounds", "10", "--repeats", "2", "--in-process", "--out", out.toString(), "--train-script",
+        "../bin/bench_train.py"));
     if (!python) {
       args.add("--no-python");
     }
@@ -57,6 +58,11 @@ class BenchTest extends SparkTestBase {
       assertThat(Files.size(out.resolve(png))).as(png).isGreaterThan(1000);
     }
     assertThat(r.out()).contains("negative sampling at 0.10: training").contains("score end to end");
+    assertThat(r.out()).as("two training runs of each side, in turn").containsPattern(python
+        ? "runs in turn, fit / Python: [0-9.]+, [0-9.]+ / [0-9.]+, [0-9.]+ s"
+        : "runs in turn, fit / Python: [0-9.]+, [0-9.]+ /  s");
+    assertThat(Double.parseDouble(tsv.get("train_seconds")))
+        .as("the best fit").isLessThanOrEqualTo(Double.parseDouble(tsv.get("retrain_train_seconds")));
 
     // A second run empties its own folder; a folder bench did not write is refused.
     Path foreign = scratch.resolve("foreign");

@@ -317,12 +317,13 @@ public final class Trainer {
   }
 
   /**
-   * The most floats a worker copies into one dense array: a sixteenth of its JVM's heap (the array doubles as it
-   * fills, so up to 1.5 times that while it grows). 6 GB of heap: 100 million floats, 1.8 million rows of 56
-   * features.
+   * The most floats a worker copies into one dense array: a sixty-fourth of its JVM's heap, 1.5 times that while
+   * the array doubles. Eight workers in one executor then hold at most a fifth of its heap, inside the share
+   * Spark leaves to user code (40% by default). 6 GB of heap: 25 million floats, 450,000 rows of 56 features;
+   * more rows than that stream in xgboost4j's batches.
    */
   static long denseFloats() {
-    return Runtime.getRuntime().maxMemory() / 16 / Float.BYTES;
+    return Runtime.getRuntime().maxMemory() / 64 / Float.BYTES;
   }
 
   /** Rows of (label, feature array) copied into one row-major float array, as many as a bound allows. */
