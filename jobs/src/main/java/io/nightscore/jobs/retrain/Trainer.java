@@ -28,11 +28,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
-import org.apache.spark.unsafe.Platform;
 import org.apache.spark.sql.execution.LogicalRDD;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.unsafe.Platform;
 
 /** Builds the XGBoost estimator from settings and fits it with early stopping on a holdout day. */
 public final class Trainer {
