@@ -173,9 +173,6 @@ public final class Trainer {
         ? rows -> deterministicLayout(rows.assembled(), clf.getNumWorkers(), idCol)
         : rows -> input(rows, clf.getNumWorkers(), idCol, clf.getLabelCol());
     Dataset<Row> stopping = clf.getNumEarlyStoppingRounds() > 0 ? laidOut.apply(holdout) : null;
-    if (stopping != null) {
-      clf.setEvalDataset(stopping);
-    }
     if (!gpu) {
       long t0 = System.nanoTime();
       Dataset<Row> rows = laidOut.apply(train);
@@ -184,6 +181,9 @@ public final class Trainer {
       LOG.info("XGBoost input of the training rows laid out in {} s, XGBoost trained in {} s", seconds(t1 - t0),
           seconds(System.nanoTime() - t1));
       return model;
+    }
+    if (stopping != null) {
+      clf.setEvalDataset(stopping);
     }
     org.apache.spark.sql.RuntimeConfig conf = train.events().sparkSession().conf();
     String adaptive = conf.get(ADAPTIVE, "true");
