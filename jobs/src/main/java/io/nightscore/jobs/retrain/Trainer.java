@@ -215,6 +215,7 @@ public final class Trainer {
    */
   static XGBoostClassificationModel fitRows(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> eval) {
     clf.transformSchema(train.schema());
+    threadsPerTask(clf, train.sparkSession().sparkContext().getConf());
     clf.validate(train);
     JavaRDD<InternalRow> trainRows = points(train, clf.getLabelCol(), clf.getNumWorkers());
     JavaRDD<InternalRow> evalRows = eval == null ? null : points(eval, clf.getLabelCol(), clf.getNumWorkers());
@@ -233,6 +234,18 @@ public final class Trainer {
     clf.copyValues(model, ParamMap.empty());
     model.setParent(clf);
     return model;
+  }
+
+  /**
+   * Each CPU worker trains with its task's cores, spark.task.cpus, unless {@code nightscore.xgboost.params.nthread}
+   * sets a number. xgboost4j-spark 3.4 hands XGBoost {@code nthread} only when it is set, and XGBoost's own default
+   * is every core of the machine: each of an executor's workers would run that many threads (2 workers of 2
+   * threads on a 2-core box, 4 workers of 8 on an 8-core executor with spark.task.cpus=2).
+   */
+  static void threadsPerTask(XGBoostClassifier clf, org.apache.spark.SparkConf conf) {
+    if (!clf.isSet(clf.nthread())) {
+      clf.setNthread(conf.getInt("spark.task.cpus", 1));
+    }
   }
 
   /**

@@ -152,6 +152,8 @@ class TrainerTest extends SparkTestBase {
     XGBoostClassifier once = Trainer.classifier(SCHEMA, "target", settings.xgboost(), true);
     byte[] got = Trainer.fit(once, rows[0], rows[1], "event_id").nativeBooster().toByteArray("ubj");
     assertThat(got).as("the same booster, byte for byte").isEqualTo(expected);
+    assertThat(once.getXGBoostParams().get("nthread")).as("threads per worker: the task's spark.task.cpus")
+        .isEqualTo(scala.Option.apply(1));
 
     Dataset<Row> input = Trainer.input(rows[0], 2, "event_id", "converted");
     assertThat(input.columns()).as("what XGBoost reads, then the layout's key").containsExactly("converted",
@@ -168,6 +170,21 @@ class TrainerTest extends SparkTestBase {
     }
     assertThat(planned).as("the rows of the laid-out Spark-expression query, each once, in its order")
         .isEqualTo(laidOut);
+  }
+
+  /** A CPU worker trains with its task's cores unless the settings name a thread count. */
+  @Test
+  void workerThreadsAreTheTasksCores() {
+    org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false).set("spark.task.cpus", "4");
+    XGBoostClassifier unset = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of()).xgboost(), false);
+    assertThat(unset.getXGBoostParams().contains("nthread")).as("xgboost4j-spark passes none by itself").isFalse();
+    Trainer.threadsPerTask(unset, conf);
+    assertThat(unset.getXGBoostParams().get("nthread")).isEqualTo(scala.Option.apply(4));
+
+    XGBoostClassifier named = Trainer.classifier(SCHEMA, "target",
+        Settings.defaults(Map.of("nightscore.xgboost.params.nthread", "2")).xgboost(), false);
+    Trainer.threadsPerTask(named, conf);
+    assertThat(named.getXGBoostParams().get("nthread")).isEqualTo(scala.Option.apply(2));
   }
 
   /**
