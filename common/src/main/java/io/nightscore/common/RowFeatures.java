@@ -289,12 +289,19 @@ public final class RowFeatures implements Serializable {
   private static final java.lang.reflect.Field VECTOR_DICTIONARY = field(WritableColumnVector.class, "dictionary");
   private static final java.lang.reflect.Field PARQUET_DICTIONARY = field(ParquetDictionary.class, "dictionary");
 
-  private static java.lang.reflect.Field field(Class<?> owner, String name) {
+  /**
+   * A non-public field made readable, or null (logged once per field and JVM: the encoder still encodes the same
+   * values, with a memo that lasts one batch, so an upgrade that moves the field shows in the log, not the data).
+   */
+  static java.lang.reflect.Field field(Class<?> owner, String name) {
     try {
       java.lang.reflect.Field f = owner.getDeclaredField(name);
       f.setAccessible(true);
       return f;
     } catch (ReflectiveOperationException | RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(RowFeatures.class).warn("cannot read {}.{} ({}): dictionary-encoded"
+          + " strings are looked up once per batch instead of once per row group", owner.getName(), name,
+          e.toString());
       return null;
     }
   }

@@ -55,4 +55,13 @@ class RowFeaturesTest extends SparkTestBase {
       spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", size);
     }
   }
+
+  /** Spark's two fields are found; a field that is not there gives null (and a warning), not an exception. */
+  @Test
+  void sparkFieldsAreReadable() {
+    assertThat(RowFeatures.field(WritableColumnVector.class, "dictionary")).isNotNull();
+    assertThat(RowFeatures.field(org.apache.spark.sql.execution.datasources.parquet.ParquetDictionary.class,
+        "dictionary")).isNotNull();
+    assertThat(RowFeatures.field(WritableColumnVector.class, "movedInANewerSpark")).isNull();
+  }
 }
