@@ -13,6 +13,8 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link Features#assemble}'s model inputs computed in plain Java from a row of raw event columns: numeric
@@ -27,6 +29,7 @@ import org.apache.spark.unsafe.types.UTF8String;
  */
 public final class RowFeatures implements Serializable {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(RowFeatures.class);
 
   private enum Kind { BYTE, SHORT, INT, LONG, FLOAT, DOUBLE, CATEGORICAL }
 
@@ -299,9 +302,8 @@ public final class RowFeatures implements Serializable {
       f.setAccessible(true);
       return f;
     } catch (ReflectiveOperationException | RuntimeException e) {
-      org.slf4j.LoggerFactory.getLogger(RowFeatures.class).warn("cannot read {}.{} ({}): dictionary-encoded"
-          + " strings are looked up once per batch instead of once per row group", owner.getName(), name,
-          e.toString());
+      LOG.warn("cannot read {}.{} ({}): dictionary-encoded strings are looked up once per batch instead of once"
+          + " per row group", owner.getName(), name, e.toString());
       return null;
     }
   }
