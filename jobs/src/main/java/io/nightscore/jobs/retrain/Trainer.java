@@ -29,9 +29,6 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.execution.LogicalRDD;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.unsafe.Platform;
 
 /** Builds the XGBoost estimator from settings and fits it with early stopping on a holdout day. */
@@ -211,14 +208,14 @@ public final class Trainer {
    * tracker and training, model.
    * Calls members that are package-private in Scala (public in bytecode) of xgboost4j-spark 3.4.0; an upgrade
    * must re-check them ({@code TrainerTest} compares the booster with {@code clf.fit}'s byte for byte).
-   * {@code eval} (early-stopping rows) may be null; both have one partition per worker.
+   * {@code train} and {@code eval} (early-stopping rows, may be null) are rows {@link #input} laid out.
    */
   static XGBoostClassificationModel fitRows(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> eval) {
     clf.transformSchema(train.schema());
     threadsPerTask(clf, train.sparkSession().sparkContext().getConf());
     clf.validate(train);
-    JavaRDD<InternalRow> trainRows = points(train, clf.getLabelCol(), clf.getNumWorkers());
-    JavaRDD<InternalRow> evalRows = eval == null ? null : points(eval, clf.getLabelCol(), clf.getNumWorkers());
+    JavaRDD<InternalRow> trainRows = points(train, clf.getNumWorkers());
+    JavaRDD<InternalRow> evalRows = eval == null ? null : points(eval, clf.getNumWorkers());
     float missing = clf.getMissing();
     String[] names = clf.getFeatureNames();
     String[] types = clf.getFeatureTypes();
@@ -249,22 +246,15 @@ public final class Trainer {
   }
 
   /**
-   * The rows' label as a float (xgboost4j-spark casts it so) and their feature array, as internal rows, in one
-   * partition per worker (else XGBoost would deal them out again, in whatever order). Rows {@link #input} made
-   * are read from their RDD as they are; others through a projection (a copy of every row).
+   * {@link #input}'s rows (the label as a float, the feature array, the layout's key) as the internal rows of
+   * its one plan ({@link #plannedRows}), one partition per worker (else XGBoost would deal them out again, in
+   * whatever order).
    */
-  private static JavaRDD<InternalRow> points(Dataset<Row> rows, String labelCol, int workers) {
-    StructField[] fields = rows.schema().fields();
-    boolean ready = rows.queryExecution().analyzed() instanceof LogicalRDD && fields.length >= 2
-        && fields[0].name().equals(labelCol) && fields[0].dataType().equals(DataTypes.FloatType)
-        && fields[1].name().equals(Features.COLUMN) && fields[1].dataType() instanceof ArrayType a
-        && a.elementType().equals(DataTypes.FloatType);
-    JavaRDD<InternalRow> points = ready ? ((LogicalRDD) rows.queryExecution().analyzed()).rdd().toJavaRDD()
-        : rows.select(functions.col(labelCol).cast("float"), functions.col(Features.COLUMN))
-            .queryExecution().toRdd().toJavaRDD();
+  private static JavaRDD<InternalRow> points(Dataset<Row> rows, int workers) {
+    JavaRDD<InternalRow> points = plannedRows(rows).toJavaRDD();
     if (points.getNumPartitions() != workers) {
       throw new IllegalStateException(points.getNumPartitions() + " partitions for " + workers
-          + " XGBoost workers: lay the rows out with deterministicLayout first");
+          + " XGBoost workers: lay the rows out with Trainer.input first");
     }
     return points;
   }
@@ -395,9 +385,14 @@ public final class Trainer {
       return m;
     }
 
+    /** A point as xgboost4j-spark makes it: label, dense values, weight 1, no group, no margin. */
+    private static LabeledPoint point(float label, float[] values) {
+      return new LabeledPoint(label, values.length, null, values, 1.0f, -1, Float.NaN);
+    }
+
     /**
-     * The rows read, then the rest of {@code rows}, as the points xgboost4j-spark makes (label, dense values,
-     * weight 1, no group, no margin). The rest are read as they stream by (Spark may reuse the row objects).
+     * The rows read, then the rest of {@code rows}, as {@link #point}s. The rest are read as they stream by
+     * (Spark may reuse the row objects).
      */
     java.util.Iterator<LabeledPoint> thenStreamed(java.util.Iterator<InternalRow> rows) {
       return new java.util.Iterator<>() {
@@ -411,12 +406,11 @@ public final class Trainer {
         @Override
         public LabeledPoint next() {
           if (next < count) {
-            float[] v = java.util.Arrays.copyOfRange(values, next * width, (next + 1) * width);
-            return new LabeledPoint(labels[next++], width, null, v, 1.0f, -1, Float.NaN);
+            int i = next++;
+            return point(labels[i], java.util.Arrays.copyOfRange(values, i * width, (i + 1) * width));
           }
           InternalRow row = rows.next();
-          float[] v = row.getArray(1).toFloatArray();
-          return new LabeledPoint(row.getFloat(0), v.length, null, v, 1.0f, -1, Float.NaN);
+          return point(row.getFloat(0), row.getArray(1).toFloatArray());
         }
       };
     }
@@ -449,6 +443,18 @@ public final class Trainer {
    */
   static Dataset<Row> plannedOnce(Dataset<Row> rows) {
     return rows.sparkSession().internalCreateDataFrame(rows.queryExecution().toRdd(), rows.schema(), false);
+  }
+
+  /**
+   * The RDD a {@link #plannedOnce} Dataset is over, read as it is: a query on the Dataset would copy every row
+   * through a projection first.
+   */
+  static org.apache.spark.rdd.RDD<InternalRow> plannedRows(Dataset<Row> planned) {
+    if (!(planned.queryExecution().analyzed() instanceof LogicalRDD over)) {
+      throw new IllegalArgumentException("not rows Trainer.input laid out: " + planned.queryExecution().analyzed()
+          .nodeName());
+    }
+    return over.rdd();
   }
 
   /**
