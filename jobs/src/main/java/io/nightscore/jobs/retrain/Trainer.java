@@ -212,7 +212,8 @@ public final class Trainer {
    */
   static XGBoostClassificationModel fitRows(XGBoostClassifier clf, Dataset<Row> train, Dataset<Row> eval) {
     clf.transformSchema(train.schema());
-    threadsPerTask(clf, train.sparkSession().sparkContext().getConf());
+    org.apache.spark.SparkContext sc = train.sparkSession().sparkContext();
+    int sharing = workersPerJvm(sc.getConf(), sc.isLocal(), clf.getNumWorkers());
     clf.validate(train);
     JavaRDD<InternalRow> trainRows = points(train, clf.getNumWorkers());
     JavaRDD<InternalRow> evalRows = eval == null ? null : points(eval, clf.getNumWorkers());
@@ -220,12 +221,12 @@ public final class Trainer {
     String[] names = clf.getFeatureNames();
     String[] types = clf.getFeatureTypes();
     JavaRDD<Watches> watches = evalRows == null
-        ? trainRows.mapPartitions(rows -> watches(List.of(rows), missing, names, types))
-        : trainRows.zipPartitions(evalRows, (rows, stop) -> watches(List.of(rows, stop), missing, names, types));
-    RuntimeParams runtime = clf.getRuntimeParameters(train.sparkSession().sparkContext().isLocal(),
-        scala.collection.immutable.Map$.MODULE$.empty());
+        ? trainRows.mapPartitions(rows -> watches(List.of(rows), missing, names, types, sharing))
+        : trainRows.zipPartitions(evalRows, (rows, stop) -> watches(List.of(rows, stop), missing, names, types,
+            sharing));
+    RuntimeParams runtime = clf.getRuntimeParameters(sc.isLocal(), scala.collection.immutable.Map$.MODULE$.empty());
     scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>> trained =
-        XGBoost$.MODULE$.train(watches.rdd(), runtime, clf.getXGBoostParams());
+        XGBoost$.MODULE$.train(watches.rdd(), runtime, nativeParams(clf, sc));
     XGBoostClassificationModel model = clf.createModel(trained._1(),
         XGBoostTrainingSummary$.MODULE$.apply(trained._2()));
     clf.copyValues(model, ParamMap.empty());
@@ -234,15 +235,42 @@ public final class Trainer {
   }
 
   /**
-   * Each CPU worker trains with its task's cores, spark.task.cpus, unless {@code nightscore.xgboost.params.nthread}
-   * sets a number. xgboost4j-spark 3.4 hands XGBoost {@code nthread} only when it is set, and XGBoost's own default
-   * is every core of the machine: each of an executor's workers would run that many threads (2 workers of 2
-   * threads on a 2-core box, 4 workers of 8 on an 8-core executor with spark.task.cpus=2).
+   * Threads of each CPU worker (XGBoost's {@code nthread}) unless {@code nightscore.xgboost.params.nthread} names a
+   * number. On a cluster: its task's cores, spark.task.cpus. In local mode this JVM is the only executor and
+   * holds every worker: they share its cores ({@code cores} ÷ workers, at least spark.task.cpus), which would
+   * otherwise idle while XGBoost trains (one worker on 2 cores used one). xgboost4j-spark 3.4 hands XGBoost
+   * {@code nthread} only when it is set, and XGBoost's own default is every core of the machine, for each worker
+   * (2 workers of 2 threads on a 2-core box, 4 workers of 8 on an 8-core executor with spark.task.cpus=2).
    */
-  static void threadsPerTask(XGBoostClassifier clf, org.apache.spark.SparkConf conf) {
-    if (!clf.isSet(clf.nthread())) {
-      clf.setNthread(conf.getInt("spark.task.cpus", 1));
+  /**
+   * The parameters XGBoost trains with: the estimator's, and {@code nthread} from {@link #threadsPerWorker} unless
+   * they name it. Added here rather than set on the estimator, whose check (nthread at most spark.task.cpus) is
+   * right on a cluster but would refuse local workers their share of the JVM's cores.
+   */
+  static scala.collection.immutable.Map<String, Object> nativeParams(XGBoostClassifier clf,
+      org.apache.spark.SparkContext sc) {
+    scala.collection.immutable.Map<String, Object> params = clf.getXGBoostParams();
+    return clf.isSet(clf.nthread()) ? params : params.updated("nthread",
+        threadsPerWorker(sc.getConf(), sc.isLocal(), sc.defaultParallelism(), clf.getNumWorkers()));
+  }
+
+  static int threadsPerWorker(org.apache.spark.SparkConf conf, boolean local, int cores, int workers) {
+    int taskCpus = conf.getInt("spark.task.cpus", 1);
+    return local ? Math.max(taskCpus, cores / workers) : taskCpus;
+  }
+
+  /**
+   * How many of the job's workers one JVM may hold, which bounds each one's dense copy ({@link #denseFloats}):
+   * all of them in local mode; on a cluster, an executor's task slots (spark.executor.cores ÷ spark.task.cpus),
+   * or 8 where the executor's cores are not set.
+   */
+  static int workersPerJvm(org.apache.spark.SparkConf conf, boolean local, int workers) {
+    if (local) {
+      return workers;
     }
+    int slots = conf.contains("spark.executor.cores")
+        ? conf.getInt("spark.executor.cores", 1) / conf.getInt("spark.task.cpus", 1) : 8;
+    return Math.max(1, Math.min(workers, slots));
   }
 
   /**
@@ -265,7 +293,7 @@ public final class Trainer {
    * xgboost4j-spark's is. Each row's values are copied out as it streams by (Spark may reuse the row objects).
    */
   private static java.util.Iterator<Watches> watches(List<java.util.Iterator<InternalRow>> parts, float missing,
-      String[] names, String[] types) {
+      String[] names, String[] types, int sharing) {
     return new java.util.Iterator<>() {
       private boolean built;
 
@@ -282,7 +310,7 @@ public final class Trainer {
         built = true;
         ml.dmlc.xgboost4j.scala.DMatrix[] matrices = new ml.dmlc.xgboost4j.scala.DMatrix[parts.size()];
         for (int i = 0; i < parts.size(); i++) {
-          matrices[i] = matrix(parts.get(i), missing, names, types, denseFloats());
+          matrices[i] = matrix(parts.get(i), missing, names, types, denseFloats(sharing));
         }
         String[] watchNames = parts.size() == 1 ? new String[] {Utils$.MODULE$.TRAIN_NAME()}
             : new String[] {Utils$.MODULE$.TRAIN_NAME(), Utils$.MODULE$.VALIDATION_NAME()};
@@ -320,13 +348,13 @@ public final class Trainer {
   }
 
   /**
-   * The most floats a worker copies into one dense array: a sixty-fourth of its JVM's heap, 1.5 times that while
-   * the array doubles. Eight workers in one executor then hold at most a fifth of its heap, inside the share
-   * Spark leaves to user code (40% by default). 6 GB of heap: 25 million floats, 450,000 rows of 56 features;
-   * more rows than that stream in xgboost4j's batches.
+   * The most floats a worker copies into one dense array when {@code sharing} workers may share its JVM: an eighth
+   * of the heap split between them, 1.5 times that while an array doubles — under a fifth of the heap in all,
+   * inside the share Spark leaves to user code (40% by default). 6 GB of heap: 200 million floats for one worker
+   * (3.5 million rows of 56 features), 25 million each for eight; more rows than that stream in xgboost4j's batches.
    */
-  static long denseFloats() {
-    return Runtime.getRuntime().maxMemory() / 64 / Float.BYTES;
+  static long denseFloats(int sharing) {
+    return Runtime.getRuntime().maxMemory() / 8 / Math.max(1, sharing) / Float.BYTES;
   }
 
   /** Rows of (label, feature array) copied into one row-major float array, as many as a bound allows. */

@@ -152,8 +152,12 @@ class TrainerTest extends SparkTestBase {
     XGBoostClassifier once = Trainer.classifier(SCHEMA, "target", settings.xgboost(), true);
     byte[] got = Trainer.fit(once, rows[0], rows[1], "event_id").nativeBooster().toByteArray("ubj");
     assertThat(got).as("the same booster, byte for byte").isEqualTo(expected);
-    assertThat(once.getXGBoostParams().get("nthread")).as("threads per worker: the task's spark.task.cpus")
-        .isEqualTo(scala.Option.apply(1));
+    assertThat(Trainer.nativeParams(once, spark.sparkContext()).get("nthread"))
+        .as("threads per worker: 2 local cores shared by 2 workers").isEqualTo(scala.Option.apply(1));
+    XGBoostClassifier alone = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of(
+        "nightscore.xgboost.num-workers", "1")).xgboost(), false);
+    assertThat(Trainer.nativeParams(alone, spark.sparkContext()).get("nthread")).as("one local worker: both cores")
+        .isEqualTo(scala.Option.apply(2));
 
     Dataset<Row> input = Trainer.input(rows[0], 2, "event_id", "converted");
     assertThat(input.columns()).as("what XGBoost reads, then the layout's key").containsExactly("converted",
@@ -172,19 +176,33 @@ class TrainerTest extends SparkTestBase {
         .isEqualTo(laidOut);
   }
 
-  /** A CPU worker trains with its task's cores unless the settings name a thread count. */
+  /**
+   * A CPU worker trains with its task's cores on a cluster, with its share of the JVM's cores in local mode, unless
+   * the settings name a thread count; its dense copy is bounded by the workers its JVM may hold.
+   */
   @Test
   void workerThreadsAreTheTasksCores() {
     org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false).set("spark.task.cpus", "4");
-    XGBoostClassifier unset = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of()).xgboost(), false);
-    assertThat(unset.getXGBoostParams().contains("nthread")).as("xgboost4j-spark passes none by itself").isFalse();
-    Trainer.threadsPerTask(unset, conf);
-    assertThat(unset.getXGBoostParams().get("nthread")).isEqualTo(scala.Option.apply(4));
+    assertThat(Trainer.threadsPerWorker(conf, false, 64, 2)).as("cluster: spark.task.cpus").isEqualTo(4);
+    assertThat(Trainer.threadsPerWorker(conf, true, 16, 2)).as("local: the cores shared").isEqualTo(8);
+    assertThat(Trainer.threadsPerWorker(conf, true, 16, 8)).as("local: at least spark.task.cpus").isEqualTo(4);
+    org.apache.spark.SparkConf plain = new org.apache.spark.SparkConf(false);
+    assertThat(Trainer.threadsPerWorker(plain, true, 2, 1)).as("one local worker, 2 cores").isEqualTo(2);
+    assertThat(Trainer.threadsPerWorker(plain, true, 2, 3)).isEqualTo(1);
+
+    assertThat(Trainer.workersPerJvm(conf, true, 3)).as("local: every worker").isEqualTo(3);
+    assertThat(Trainer.workersPerJvm(conf.clone().set("spark.executor.cores", "8"), false, 32)).as("slots")
+        .isEqualTo(2);
+    assertThat(Trainer.workersPerJvm(conf.clone().set("spark.executor.cores", "8"), false, 1)).isEqualTo(1);
+    assertThat(Trainer.workersPerJvm(plain, false, 32)).as("executor cores unknown").isEqualTo(8);
+    assertThat(Trainer.denseFloats(1)).isEqualTo(8 * Trainer.denseFloats(8));
 
     XGBoostClassifier named = Trainer.classifier(SCHEMA, "target",
         Settings.defaults(Map.of("nightscore.xgboost.params.nthread", "2")).xgboost(), false);
-    Trainer.threadsPerTask(named, conf);
-    assertThat(named.getXGBoostParams().get("nthread")).isEqualTo(scala.Option.apply(2));
+    assertThat(named.isSet(named.nthread())).as("a named thread count is the estimator's, fitRows keeps it")
+        .isTrue();
+    XGBoostClassifier unset = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of()).xgboost(), false);
+    assertThat(unset.getXGBoostParams().contains("nthread")).as("xgboost4j-spark passes none by itself").isFalse();
   }
 
   /**
