@@ -235,14 +235,6 @@ public final class Trainer {
   }
 
   /**
-   * Threads of each CPU worker (XGBoost's {@code nthread}) unless {@code nightscore.xgboost.params.nthread} names a
-   * number. On a cluster: its task's cores, spark.task.cpus. In local mode this JVM is the only executor and
-   * holds every worker: they share its cores ({@code cores} ÷ workers, at least spark.task.cpus), which would
-   * otherwise idle while XGBoost trains (one worker on 2 cores used one). xgboost4j-spark 3.4 hands XGBoost
-   * {@code nthread} only when it is set, and XGBoost's own default is every core of the machine, for each worker
-   * (2 workers of 2 threads on a 2-core box, 4 workers of 8 on an 8-core executor with spark.task.cpus=2).
-   */
-  /**
    * The parameters XGBoost trains with: the estimator's, and {@code nthread} from {@link #threadsPerWorker} unless
    * they name it. Added here rather than set on the estimator, whose check (nthread at most spark.task.cpus) is
    * right on a cluster but would refuse local workers their share of the JVM's cores.
@@ -254,6 +246,15 @@ public final class Trainer {
         threadsPerWorker(sc.getConf(), sc.isLocal(), sc.defaultParallelism(), clf.getNumWorkers()));
   }
 
+  /**
+   * Threads of each CPU worker (XGBoost's {@code nthread}) unless {@code nightscore.xgboost.params.nthread} names a
+   * number. On a cluster: its task's cores, spark.task.cpus. In local mode this JVM is the only executor and
+   * holds every worker: they share its cores ({@code cores}, the local master's N, ÷ workers; at least
+   * spark.task.cpus), which would otherwise idle while XGBoost trains (one worker on 2 cores used one).
+   * xgboost4j-spark 3.4 hands XGBoost {@code nthread} only when it is set, and XGBoost's own default is every core
+   * of the machine, for each worker (2 workers of 2 threads on a 2-core box, 4 workers of 8 on an 8-core executor
+   * with spark.task.cpus=2).
+   */
   static int threadsPerWorker(org.apache.spark.SparkConf conf, boolean local, int cores, int workers) {
     int taskCpus = conf.getInt("spark.task.cpus", 1);
     return local ? Math.max(taskCpus, cores / workers) : taskCpus;

@@ -150,8 +150,12 @@ class TrainerTest extends SparkTestBase {
         .toByteArray("ubj");
 
     XGBoostClassifier once = Trainer.classifier(SCHEMA, "target", settings.xgboost(), true);
-    byte[] got = Trainer.fit(once, rows[0], rows[1], "event_id").nativeBooster().toByteArray("ubj");
-    assertThat(got).as("the same booster, byte for byte").isEqualTo(expected);
+    byte[][] got = new byte[1][];
+    List<String> log = logged("XGBoostSpark", () -> got[0] = Trainer.fit(once, rows[0], rows[1], "event_id")
+        .nativeBooster().toByteArray("ubj"));
+    assertThat(got[0]).as("the same booster, byte for byte").isEqualTo(expected);
+    assertThat(log).as("xgboost4j-spark's parameter line: the threads fitRows hands XGBoost")
+        .anyMatch(line -> line.startsWith("Running XGBoost") && line.contains("nthread -> 1"));
     assertThat(Trainer.nativeParams(once, spark.sparkContext()).get("nthread"))
         .as("threads per worker: 2 local cores shared by 2 workers").isEqualTo(scala.Option.apply(1));
     XGBoostClassifier alone = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of(
@@ -174,6 +178,33 @@ class TrainerTest extends SparkTestBase {
     }
     assertThat(planned).as("the rows of the laid-out Spark-expression query, each once, in its order")
         .isEqualTo(laidOut);
+  }
+
+  /** The messages logger {@code name} logs at INFO and above while {@code body} runs. */
+  private static List<String> logged(String name, java.util.concurrent.Callable<?> body) throws Exception {
+    org.apache.logging.log4j.core.Logger logger =
+        (org.apache.logging.log4j.core.Logger) org.apache.logging.log4j.LogManager.getLogger(name);
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.logging.log4j.core.appender.AbstractAppender capture =
+        new org.apache.logging.log4j.core.appender.AbstractAppender("capture", null, null, true,
+            org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+          @Override
+          public void append(org.apache.logging.log4j.core.LogEvent event) {
+            lines.add(event.getMessage().getFormattedMessage());
+          }
+        };
+    capture.start();
+    org.apache.logging.log4j.Level level = logger.getLevel();
+    logger.addAppender(capture);
+    logger.setLevel(org.apache.logging.log4j.Level.INFO);
+    try {
+      body.call();
+    } finally {
+      logger.removeAppender(capture);
+      logger.setLevel(level);
+      capture.stop();
+    }
+    return lines;
   }
 
   /**
