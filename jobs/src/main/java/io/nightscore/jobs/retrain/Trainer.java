@@ -247,10 +247,11 @@ public final class Trainer {
   }
 
   /**
-   * Threads of each CPU worker (XGBoost's {@code nthread}) unless {@code nightscore.xgboost.params.nthread} names a
-   * number. On a cluster: its task's cores, spark.task.cpus. In local mode this JVM is the only executor and
-   * holds every worker: they share its cores ({@code cores}, the local master's N, ÷ workers; at least
-   * spark.task.cpus), which would otherwise idle while XGBoost trains (one worker on 2 cores used one).
+   * Threads of each CPU worker (XGBoost's {@code nthread}) where the settings name none ({@link #nativeParams}).
+   * On a cluster: its task's cores, spark.task.cpus. In local mode this JVM is the only executor and holds every
+   * worker: they share its cores ({@code cores}: the context's default parallelism, the local master's N unless
+   * spark.default.parallelism says otherwise, ÷ workers; at least spark.task.cpus), which would otherwise idle
+   * while XGBoost trains (one worker on 2 cores used one).
    * xgboost4j-spark 3.4 hands XGBoost {@code nthread} only when it is set, and XGBoost's own default is every core
    * of the machine, for each worker (2 workers of 2 threads on a 2-core box, 4 workers of 8 on an 8-core executor
    * with spark.task.cpus=2).
@@ -355,7 +356,7 @@ public final class Trainer {
    * (3.5 million rows of 56 features), 25 million each for eight; more rows than that stream in xgboost4j's batches.
    */
   static long denseFloats(int sharing) {
-    return Runtime.getRuntime().maxMemory() / 8 / Math.max(1, sharing) / Float.BYTES;
+    return Runtime.getRuntime().maxMemory() / 8 / sharing / Float.BYTES;
   }
 
   /** Rows of (label, feature array) copied into one row-major float array, as many as a bound allows. */

@@ -228,10 +228,10 @@ class TrainerTest extends SparkTestBase {
     assertThat(Trainer.workersPerJvm(plain, false, 32)).as("executor cores unknown").isEqualTo(8);
     assertThat(Trainer.denseFloats(1)).isEqualTo(8 * Trainer.denseFloats(8));
 
-    XGBoostClassifier named = Trainer.classifier(SCHEMA, "target",
-        Settings.defaults(Map.of("nightscore.xgboost.params.nthread", "2")).xgboost(), false);
-    assertThat(named.isSet(named.nthread())).as("a named thread count is the estimator's, fitRows keeps it")
-        .isTrue();
+    XGBoostClassifier named = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of(
+        "nightscore.xgboost.params.nthread", "2", "nightscore.xgboost.num-workers", "2")).xgboost(), false);
+    assertThat(Trainer.nativeParams(named, spark.sparkContext()).get("nthread"))
+        .as("a named thread count is kept, whatever the cores").isEqualTo(scala.Option.apply(2));
     XGBoostClassifier unset = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of()).xgboost(), false);
     assertThat(unset.getXGBoostParams().contains("nthread")).as("xgboost4j-spark passes none by itself").isFalse();
   }
