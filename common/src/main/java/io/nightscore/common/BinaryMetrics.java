@@ -94,6 +94,23 @@ public record BinaryMetrics(long rows, long positives, double auc, double prAuc,
         .otherwise(least(lit(BINS - 1), floor(log10(p).plus(4).multiply(5)).cast("int").plus(1)));
   }
 
+  /**
+   * At most {@link #ROC_POINTS} points of the exact curve, evenly spaced along it, its first and last included.
+   * Read from the curve the exact AUC was computed on (its counts are cached): a second, binned
+   * {@link BinaryClassificationMetrics} would group and sort the scores all over again.
+   */
+  private static List<RocPoint> downsampled(org.apache.spark.rdd.RDD<Tuple2<Object, Object>> curve) {
+    long n = curve.count();
+    // Every step-th point from the first, then the last: at most (n - 1) / step + 2 points.
+    long step = n <= ROC_POINTS ? 1 : (n - 1 + ROC_POINTS - 3) / (ROC_POINTS - 2);
+    List<RocPoint> points = new ArrayList<>();
+    for (Tuple2<Object, Object> t : curve.toJavaRDD().zipWithIndex()
+        .filter(p -> p._2() % step == 0 || p._2() == n - 1).keys().collect()) {
+      points.add(new RocPoint((Double) t._1(), (Double) t._2()));
+    }
+    return List.copyOf(points);
+  }
+
   public static BinaryMetrics compute(Dataset<Row> scored, String labelCol, String scoreCol) {
     Dataset<Row> d = scored.select(col(scoreCol).cast("double").as("_p"), col(labelCol).cast("double").as("_y"));
     Column p = least(greatest(col("_p"), lit(EPS)), lit(1 - EPS));
@@ -128,16 +145,8 @@ public record BinaryMetrics(long rows, long positives, double auc, double prAuc,
       BinaryClassificationMetrics exact = new BinaryClassificationMetrics(pairs, 0);
       auc = exact.areaUnderROC();
       prAuc = exact.areaUnderPR();
+      roc = downsampled(exact.roc());
       exact.unpersist();
-      BinaryClassificationMetrics binned = new BinaryClassificationMetrics(pairs, ROC_POINTS);
-      List<RocPoint> points = new ArrayList<>();
-      for (Object o : (Object[]) binned.roc().collect()) {
-        @SuppressWarnings("unchecked")
-        Tuple2<Object, Object> t = (Tuple2<Object, Object>) o;
-        points.add(new RocPoint((Double) t._1(), (Double) t._2()));
-      }
-      binned.unpersist();
-      roc = List.copyOf(points);
     }
     return new BinaryMetrics(rows, positives, auc, prAuc,
         rows == 0 ? Double.NaN : lossSum / rows,

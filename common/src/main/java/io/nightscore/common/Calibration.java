@@ -21,6 +21,7 @@ import org.apache.spark.ml.regression.IsotonicRegressionModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Turns the booster's raw probability into the probability a model publishes: first the exact
@@ -90,7 +91,10 @@ public record Calibration(String method, double negativeSamplingRate, double[] p
 
   /**
    * Fits the calibration on scored, labelled rows that training did not see. Both fits run on the
-   * cluster (Spark ML); only their few coefficients come back.
+   * cluster (Spark ML); only their few coefficients come back. The rows' log-odds and labels are kept
+   * (memory, then disk) while the fit reads them: Spark's logistic regression passes over its input once
+   * for its summary and again to build its cached blocks, and {@code scored} is usually a query that
+   * predicts with the booster, which would then score every row twice.
    */
   public static Calibration fit(String method, double negativeSamplingRate, Dataset<Row> scored, String labelCol,
       String rawCol) {
@@ -98,15 +102,22 @@ public record Calibration(String method, double negativeSamplingRate, double[] p
       return new Calibration(method, negativeSamplingRate, new double[0]);
     }
     Dataset<Row> d = scored.select(logOdds(col(rawCol), negativeSamplingRate).as("_z"),
-        col(labelCol).cast("double").as("_y"));
-    if (method.equals("platt")) {
-      Dataset<Row> v = d.select(org.apache.spark.ml.functions.array_to_vector(array(col("_z"))).as("_zv"),
-          col("_y"));
-      LogisticRegressionModel lr = new LogisticRegression().setFeaturesCol("_zv").setLabelCol("_y")
-          .setRegParam(0.0).setStandardization(false).setMaxIter(100).setTol(1e-9).fit(v);
-      return new Calibration(method, negativeSamplingRate,
-          new double[] {lr.coefficients().apply(0), lr.intercept()});
+        col(labelCol).cast("double").as("_y")).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      return method.equals("platt") ? platt(negativeSamplingRate, d) : isotonic(negativeSamplingRate, d);
+    } finally {
+      d.unpersist();
     }
+  }
+
+  private static Calibration platt(double negativeSamplingRate, Dataset<Row> d) {
+    Dataset<Row> v = d.select(org.apache.spark.ml.functions.array_to_vector(array(col("_z"))).as("_zv"), col("_y"));
+    LogisticRegressionModel lr = new LogisticRegression().setFeaturesCol("_zv").setLabelCol("_y")
+        .setRegParam(0.0).setStandardization(false).setMaxIter(100).setTol(1e-9).fit(v);
+    return new Calibration("platt", negativeSamplingRate, new double[] {lr.coefficients().apply(0), lr.intercept()});
+  }
+
+  private static Calibration isotonic(double negativeSamplingRate, Dataset<Row> d) {
     IsotonicRegressionModel iso = new IsotonicRegression().setFeaturesCol("_z").setLabelCol("_y").fit(d);
     double[] bx = iso.boundaries().toArray();
     double[] by = iso.predictions().toArray();
@@ -121,7 +132,7 @@ public record Calibration(String method, double negativeSamplingRate, double[] p
     for (int g = 0; g < GRID; g++) {
       out[g + 2] = interpolate(bx, by, hi > lo ? lo + (hi - lo) * g / (GRID - 1) : lo);
     }
-    return new Calibration(method, negativeSamplingRate, out);
+    return new Calibration("isotonic", negativeSamplingRate, out);
   }
 
   /** Spark's isotonic prediction rule: linear between boundaries, constant beyond them. */

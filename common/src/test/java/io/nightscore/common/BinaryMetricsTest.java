@@ -91,6 +91,34 @@ class BinaryMetricsTest extends SparkTestBase {
     assertEquals(1.0, m.prAuc(), 1e-12);
     assertEquals(1.0, m.auc(), 1e-12);
     assertTrue(m.roc().stream().anyMatch(p -> p.fpr() == 0.0 && p.tpr() == 1.0), "the curve reaches (0, 1)");
-    assertTrue(m.roc().size() <= BinaryMetrics.ROC_POINTS + 2);
+    assertTrue(m.roc().size() <= BinaryMetrics.ROC_POINTS);
+  }
+
+  @Test
+  void rocIsTheExactCurveDownsampled() {
+    double[][] rows = new double[5_000][];
+    for (int i = 0; i < rows.length; i++) {
+      double p = (i + 0.5) / rows.length;
+      rows[i] = new double[] {(i * 2_654_435_761L >>> 7) % 1000 < p * 1000 ? 1 : 0, p};
+    }
+    BinaryMetrics m = BinaryMetrics.compute(scored(rows), "y", "p");
+    List<List<Double>> exact = new java.util.ArrayList<>();
+    for (Object o : (Object[]) new org.apache.spark.mllib.evaluation.BinaryClassificationMetrics(
+        scored(rows).toJavaRDD().map(r -> new scala.Tuple2<Object, Object>(r.getDouble(1), (double) r.getInt(0)))
+            .rdd(), 0).roc().collect()) {
+      scala.Tuple2<?, ?> t = (scala.Tuple2<?, ?>) o;
+      exact.add(List.of((Double) t._1(), (Double) t._2()));
+    }
+    List<List<Double>> sampled = m.roc().stream().map(p -> List.of(p.fpr(), p.tpr())).toList();
+    assertTrue(sampled.size() <= BinaryMetrics.ROC_POINTS && sampled.size() >= BinaryMetrics.ROC_POINTS / 2,
+        sampled.size() + " points of " + exact.size());
+    assertEquals(exact.get(0), sampled.get(0), "from (0, 0)");
+    assertEquals(exact.get(exact.size() - 1), sampled.get(sampled.size() - 1), "to (1, 1)");
+    int at = 0;
+    for (List<Double> point : sampled) {
+      int found = exact.subList(at, exact.size()).indexOf(point);
+      assertTrue(found >= 0, point + " is a point of the exact curve, in its order");
+      at += found + 1;
+    }
   }
 }

@@ -78,6 +78,25 @@ class CalibrationTest extends SparkTestBase {
     d.unpersist();
   }
 
+  /**
+   * The scored rows reach the fitter once: calibration's input is a query that predicts with the booster, and
+   * Spark's logistic regression reads its input twice (isotonic regression sorts it in several passes).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"platt", "isotonic"})
+  void scoresItsInputOnce(String method) {
+    org.apache.spark.util.LongAccumulator scored = spark.sparkContext().longAccumulator("scored rows");
+    org.apache.spark.sql.expressions.UserDefinedFunction score = org.apache.spark.sql.functions.udf(
+        (Double raw) -> {
+          scored.add(1);
+          return raw;
+        }, org.apache.spark.sql.types.DataTypes.DoubleType).asNondeterministic();
+    Dataset<Row> d = world(20_000, 0.8, -1.0).withColumn("raw", score.apply(col("raw")));
+    Calibration.fit(method, 1.0, d, "y", "raw");
+    assertEquals(20_000, scored.value(), "rows scored while fitting " + method);
+    assertThat(spark.sparkContext().getPersistentRDDs().size()).as("nothing left cached").isZero();
+  }
+
   @Test
   void interpolationFollowsSparksIsotonicRule() {
     double[] x = {0, 1, 3};
