@@ -8,11 +8,13 @@ import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,51 +84,159 @@ public final class CategoricalEncoding implements Serializable {
    * folds, whatever the number of rows. {@code fold} must be an integer column in [0, folds).
    */
   public TargetFit withTargetStats(Dataset<Row> events, String labelCol, Column fold, int folds, double smoothing) {
-    List<String> features = new ArrayList<>(vocabulary.keySet());
-    List<Row> counts = targetCountsQuery(events, labelCol, fold).collectAsList();
-    Map<String, double[][]> n = new LinkedHashMap<>();
-    Map<String, double[][]> pos = new LinkedHashMap<>();
-    for (String f : features) {
-      n.put(f, new double[rareIndex(f) + 1][folds]);
-      pos.put(f, new double[rareIndex(f) + 1][folds]);
+    Counts c = new Counts(this, folds);
+    for (Row r : targetCountsQuery(events, labelCol, fold).collectAsList()) {
+      c.add(r.getString(0), r.getInt(1), r.getInt(2), r.getLong(3), r.getDouble(4));
     }
-    double allRows = 0;
-    double allPositives = 0;
-    for (Row r : counts) {
+    return c.fit(smoothing);
+  }
+
+  /**
+   * The vocabulary and its target statistics in one pass over the events, the same as {@link #fit} then
+   * {@link #withTargetStats} (which read the events twice): one aggregate per (feature, value) holds the rows and
+   * positives of each fold ({@link #valueStatsQuery}), the values are ranked on it, and only the kept values'
+   * counts and one rare-bucket row per feature reach the driver.
+   */
+  public static TargetFit fitWithTargetStats(Dataset<Row> events, List<String> categorical, int maxCategories,
+      long minCount, String labelCol, Column fold, int folds, double smoothing) {
+    Map<String, List<String>> vocab = new LinkedHashMap<>();
+    categorical.forEach(f -> vocab.put(f, new ArrayList<>()));
+    List<Row> rows = new ArrayList<>(vocabularyAndTargetQuery(events, categorical, maxCategories, minCount, labelCol,
+        fold, folds).collectAsList());
+    // Kept values by rank (the vocabulary's order), then each feature's rare bucket (rank null).
+    rows.sort(Comparator.comparing((Row r) -> r.isNullAt(2)).thenComparing(r -> r.isNullAt(2) ? 0 : r.getInt(2)));
+    for (Row r : rows) {
+      if (!r.isNullAt(2) && !r.getString(0).equals(ALL)) {
+        vocab.get(r.getString(0)).add(r.getString(1));
+      }
+    }
+    CategoricalEncoding encoding = new CategoricalEncoding(vocab);
+    Counts c = new Counts(encoding, folds);
+    for (Row r : rows) {
       String f = r.getString(0);
-      if (f.equals(ALL)) {
-        allRows += r.getLong(3);
-        allPositives += r.getDouble(4);
-        continue;
+      int idx = f.equals(ALL) ? 0 : r.isNullAt(2) ? encoding.rareIndex(f) : r.getInt(2) - 1;
+      for (int k = 0; k < folds; k++) {
+        c.add(f, idx, k, r.getLong(3 + k), r.getDouble(3 + folds + k));
       }
-      int idx = r.getInt(1);
-      int k = r.getInt(2);
-      n.get(f)[idx][k] += r.getLong(3);
-      pos.get(f)[idx][k] += r.getDouble(4);
     }
-    double prior = allRows == 0 ? 0 : allPositives / allRows;
-    Map<String, double[]> full = new LinkedHashMap<>();
-    Map<String, double[]> oof = new LinkedHashMap<>();
-    for (String f : features) {
-      int size = rareIndex(f) + 1;
-      double[] rates = new double[size];
-      double[] out = new double[size * folds];
-      for (int i = 0; i < size; i++) {
-        double ni = 0;
-        double pi = 0;
-        for (int k = 0; k < folds; k++) {
-          ni += n.get(f)[i][k];
-          pi += pos.get(f)[i][k];
-        }
-        rates[i] = (pi + smoothing * prior) / (ni + smoothing);
-        for (int k = 0; k < folds; k++) {
-          out[i * folds + k] = (pi - pos.get(f)[i][k] + smoothing * prior) / (ni - n.get(f)[i][k] + smoothing);
-        }
+    return c.fit(smoothing);
+  }
+
+  /**
+   * The query behind {@link #fitWithTargetStats}: {@link #valueStatsQuery} reduced to the kept values and the rare
+   * buckets ({@link #keptValueStats}).
+   */
+  public static Dataset<Row> vocabularyAndTargetQuery(Dataset<Row> events, List<String> categorical,
+      int maxCategories, long minCount, String labelCol, Column fold, int folds) {
+    return keptValueStats(valueStatsQuery(events, categorical, labelCol, fold, folds), maxCategories, minCount);
+  }
+
+  /**
+   * The aggregate behind {@link #fitWithTargetStats}: per categorical feature and non-null value (and the
+   * {@link #ALL} pseudo-feature), the rows of each fold {@code n0 .. n(folds-1)} and their positives {@code p0 ..}.
+   * As many rows as {@link #vocabularyQuery}'s aggregate, with 2 × folds sums each.
+   */
+  static Dataset<Row> valueStatsQuery(Dataset<Row> events, List<String> categorical, String labelCol,
+      Column fold, int folds) {
+    Column[] pairs = java.util.stream.Stream.concat(categorical.stream()
+        .map(f -> struct(lit(f).as("feature"), col(f).cast("string").as("value"))),
+        java.util.stream.Stream.of(struct(lit(ALL).as("feature"), lit("").as("value"))))
+        .toArray(Column[]::new);
+    List<Column> sums = new ArrayList<>();
+    for (int k = 0; k < folds; k++) {
+      sums.add(count(when(col("_fold").equalTo(k), lit(1))).as("n" + k));
+    }
+    for (int k = 0; k < folds; k++) {
+      sums.add(coalesce(sum(when(col("_fold").equalTo(k), col("_y"))), lit(0.0)).as("p" + k));
+    }
+    return events.select(explode(array(pairs)).as("_p"), col(labelCol).cast("double").as("_y"), fold.as("_fold"))
+        .select(col("_p.feature").as("feature"), col("_p.value").as("value"), col("_y"), col("_fold"))
+        .where(col("value").isNotNull())
+        .groupBy("feature", "value")
+        .agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
+  }
+
+  /**
+   * {@link #valueStatsQuery}'s rows reduced to what the encoding keeps: per feature, its kept values (seen at
+   * least {@code minCount} times, the {@code maxCategories} most frequent, ties by value, as in
+   * {@link #vocabularyQuery}) with their rank, and one row with a null value and rank summing the rest (the rare
+   * bucket). Columns feature, value, rank, then the per-fold sums.
+   */
+  static Dataset<Row> keptValueStats(Dataset<Row> stats, int maxCategories, long minCount) {
+    String[] n = java.util.Arrays.stream(stats.columns()).filter(c -> c.matches("n\\d+")).toArray(String[]::new);
+    String[] p = java.util.Arrays.stream(stats.columns()).filter(c -> c.matches("p\\d+")).toArray(String[]::new);
+    Column total = java.util.Arrays.stream(n).map(org.apache.spark.sql.functions::col).reduce(Column::plus)
+        .orElseThrow();
+    // Ranked by count among all values: those seen minCount times or more come first, so their ranks are the
+    // ranks vocabularyQuery gives them after dropping the rest.
+    Column kept = col("_n").geq(minCount).and(col("_rank").leq(maxCategories));
+    List<Column> sums = new ArrayList<>();
+    for (String c : n) {
+      sums.add(sum(col(c)).as(c));
+    }
+    for (String c : p) {
+      sums.add(sum(col(c)).as(c));
+    }
+    return stats.withColumn("_n", total)
+        .withColumn("_rank", row_number().over(
+            Window.partitionBy("feature").orderBy(col("_n").desc(), col("value").asc())))
+        .groupBy(col("feature"), when(kept, col("value")).as("value"), when(kept, col("_rank")).as("rank"))
+        .agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
+  }
+
+  /** Rows and positives per (feature, index, fold), and the prior's totals, turned into a {@link TargetFit}. */
+  private static final class Counts {
+    private final CategoricalEncoding encoding;
+    private final int folds;
+    private final Map<String, double[][]> n = new LinkedHashMap<>();
+    private final Map<String, double[][]> pos = new LinkedHashMap<>();
+    private double allRows;
+    private double allPositives;
+
+    Counts(CategoricalEncoding encoding, int folds) {
+      this.encoding = encoding;
+      this.folds = folds;
+      for (String f : encoding.vocabulary.keySet()) {
+        n.put(f, new double[encoding.rareIndex(f) + 1][folds]);
+        pos.put(f, new double[encoding.rareIndex(f) + 1][folds]);
       }
-      full.put(f, rates);
-      oof.put(f, out);
     }
-    return new TargetFit(new CategoricalEncoding(vocabulary, full), oof, folds);
+
+    void add(String feature, int idx, int fold, long rows, double positives) {
+      if (feature.equals(ALL)) {
+        allRows += rows;
+        allPositives += positives;
+        return;
+      }
+      n.get(feature)[idx][fold] += rows;
+      pos.get(feature)[idx][fold] += positives;
+    }
+
+    TargetFit fit(double smoothing) {
+      double prior = allRows == 0 ? 0 : allPositives / allRows;
+      Map<String, double[]> full = new LinkedHashMap<>();
+      Map<String, double[]> oof = new LinkedHashMap<>();
+      for (String f : encoding.vocabulary.keySet()) {
+        int size = encoding.rareIndex(f) + 1;
+        double[] rates = new double[size];
+        double[] out = new double[size * folds];
+        for (int i = 0; i < size; i++) {
+          double ni = 0;
+          double pi = 0;
+          for (int k = 0; k < folds; k++) {
+            ni += n.get(f)[i][k];
+            pi += pos.get(f)[i][k];
+          }
+          rates[i] = (pi + smoothing * prior) / (ni + smoothing);
+          for (int k = 0; k < folds; k++) {
+            out[i * folds + k] = (pi - pos.get(f)[i][k] + smoothing * prior) / (ni - n.get(f)[i][k] + smoothing);
+          }
+        }
+        full.put(f, rates);
+        oof.put(f, out);
+      }
+      return new TargetFit(new CategoricalEncoding(encoding.vocabulary, full), oof, folds);
+    }
   }
 
   /** Pseudo-feature of {@link #targetCountsQuery} that counts every row, for the prior. */
@@ -142,7 +252,7 @@ public final class CategoricalEncoding implements Serializable {
         .select(explode(array(pairs)).as("p"), col(labelCol).cast("double").as("_y"), fold.as("_fold"))
         .where(col("p.idx").isNotNull())
         .groupBy(col("p.feature"), col("p.idx"), col("_fold"))
-        .agg(count(lit(1)), org.apache.spark.sql.functions.sum(col("_y")));
+        .agg(count(lit(1)), sum(col("_y")));
   }
 
   /** The column {@link #withIndices} adds for a categorical feature. */

@@ -1,5 +1,12 @@
 package io.nightscore.common;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.sqrt;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,5 +107,30 @@ class FeaturesTest extends SparkTestBase {
     Row scored = Features.assemble(scoring, SCHEMA, stored).head();
     assertEquals((float) site[2], scored.<Float>getAs("site"), "unseen values get the rare bucket's rate");
     assertEquals((float) prior, scored.<Float>getAs("geo"), 1e-6f, "a feature with no vocabulary: the prior");
+  }
+  /**
+   * The retrain's one-pass fit gives exactly what the vocabulary then the target statistics give (two passes):
+   * the same values in the same order, the same rates, the same out-of-fold rates, with ties at the cut, values
+   * under the minimum count, missing values and a feature whose every value is rare.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"10, 1", "7, 20", "100, 5", "3, 100000"})
+  void onePassFitMatchesVocabularyThenTargetStatistics(int maxCategories, long minCount) {
+    org.apache.spark.sql.Column h = pmod(xxhash64(col("id")), lit(2_500L));
+    Dataset<Row> events = spark.range(4_000).select(col("id"),
+        floor(sqrt(h)).cast("string").as("site"),
+        when(col("id").mod(7).equalTo(0), lit(null)).otherwise(col("id").mod(13)).cast("string").as("geo"),
+        when(h.lt(400), lit(1)).otherwise(lit(0)).as("y"));
+    org.apache.spark.sql.Column fold = pmod(xxhash64(col("id"), lit(3)), lit(3)).cast("int");
+    CategoricalEncoding.TargetFit twoPass = CategoricalEncoding.fit(events, SCHEMA.categorical(), maxCategories,
+        minCount).withTargetStats(events, "y", fold, 3, 10);
+    CategoricalEncoding.TargetFit onePass = CategoricalEncoding.fitWithTargetStats(events, SCHEMA.categorical(),
+        maxCategories, minCount, "y", fold, 3, 10);
+    assertEquals(twoPass.encoding().vocabulary(), onePass.encoding().vocabulary());
+    for (String f : SCHEMA.categorical()) {
+      assertThat(onePass.encoding().targetRates(f)).as(f).containsExactly(twoPass.encoding().targetRates(f));
+      assertThat(onePass.outOfFold().get(f)).as(f).containsExactly(twoPass.outOfFold().get(f));
+    }
+    assertEquals(3, onePass.folds());
   }
 }

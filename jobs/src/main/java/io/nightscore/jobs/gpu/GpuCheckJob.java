@@ -119,11 +119,14 @@ public final class GpuCheckJob {
     // retrain: everything before XGBoost (the statistics jobs run: the later queries embed their results).
     RetrainJob.Prepared p = RetrainJob.prepare(spark, settings, new RetrainJob.Options(date));
     explainer.add("retrain", "window rows per day", p.windowCounts());
-    explainer.add("retrain", "categorical vocabulary", CategoricalEncoding.vocabularyQuery(p.trainEvents(),
-        schema.categorical(), settings.maxCategories(), settings.minCategoryCount()));
     if (settings.categoricalMode().equals("target")) {
-      explainer.add("retrain", "target statistics", p.encoding().targetCountsQuery(p.trainEvents(), schema.label(),
-          Sampling.fold(settings.retrainSeed(), col(schema.id()), settings.targetFolds())));
+      explainer.add("retrain", "categorical vocabulary and target statistics",
+          CategoricalEncoding.vocabularyAndTargetQuery(p.trainEvents(), schema.categorical(), settings.maxCategories(),
+              settings.minCategoryCount(), schema.label(),
+              Sampling.fold(settings.retrainSeed(), col(schema.id()), settings.targetFolds()), settings.targetFolds()));
+    } else {
+      explainer.add("retrain", "categorical vocabulary", CategoricalEncoding.vocabularyQuery(p.trainEvents(),
+          schema.categorical(), settings.maxCategories(), settings.minCategoryCount()));
     }
     int workers = settings.xgboost().numWorkers();
     explainer.add("retrain", "training rows",

@@ -159,19 +159,22 @@ public final class RetrainJob {
     Dataset<Row> tuneEvents = holdoutEvents.where(tuneRow);
     Dataset<Row> evalEvents = holdoutEvents.where(functions.not(tuneRow));
 
-    spark.sparkContext().setJobDescription("retrain " + date + ": learn the categorical encoding");
-    CategoricalEncoding encoding = CategoricalEncoding.fit(trainEvents, schema.categorical(),
-        settings.maxCategories(), settings.minCategoryCount());
     Dataset<Row> sampledTrain = Sampling.negatives(trainEvents, schema, samplingRate, seed);
+    CategoricalEncoding encoding;
     TrainingRows train;
     if (settings.categoricalMode().equals("target")) {
-      spark.sparkContext().setJobDescription("retrain " + date + ": target statistics of the categorical values");
+      spark.sparkContext().setJobDescription("retrain " + date + ": learn the categorical encoding and its target "
+          + "statistics");
       Column fold = Sampling.fold(seed, col(schema.id()), settings.targetFolds());
-      CategoricalEncoding.TargetFit target = encoding.withTargetStats(trainEvents, schema.label(), fold,
-          settings.targetFolds(), settings.targetSmoothing());
+      CategoricalEncoding.TargetFit target = CategoricalEncoding.fitWithTargetStats(trainEvents, schema.categorical(),
+          settings.maxCategories(), settings.minCategoryCount(), schema.label(), fold, settings.targetFolds(),
+          settings.targetSmoothing());
       encoding = target.encoding();
       train = TrainingRows.withTargetStats(sampledTrain, schema, target, fold);
     } else {
+      spark.sparkContext().setJobDescription("retrain " + date + ": learn the categorical encoding");
+      encoding = CategoricalEncoding.fit(trainEvents, schema.categorical(), settings.maxCategories(),
+          settings.minCategoryCount());
       train = TrainingRows.of(sampledTrain, schema, encoding);
     }
     // Early stopping judges rounds on tuning rows sampled like the training rows, so both follow the
