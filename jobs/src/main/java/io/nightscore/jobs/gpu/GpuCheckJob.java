@@ -120,7 +120,7 @@ public final class GpuCheckJob {
     RetrainJob.Prepared p = RetrainJob.prepare(spark, settings, new RetrainJob.Options(date));
     explainer.add("retrain", "window rows per day", p.windowCounts());
     if (settings.categoricalMode().equals("target")) {
-      explainer.add("retrain", "categorical vocabulary and target statistics",
+      explainer.add("retrain", "categorical encoding",
           CategoricalEncoding.vocabularyAndTargetQuery(p.trainEvents(), schema.categorical(), settings.maxCategories(),
               settings.minCategoryCount(), schema.label(),
               Sampling.fold(settings.retrainSeed(), col(schema.id()), settings.targetFolds()), settings.targetFolds()));
