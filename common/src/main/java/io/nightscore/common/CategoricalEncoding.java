@@ -32,7 +32,7 @@ import org.apache.spark.sql.types.StructType;
  * with the model so scoring encodes exactly as training did. Index 0 is the most frequent value; the
  * index {@code size} is the shared rare bucket (values too rare at training time, or unseen since).
  *
- * <p>With target statistics ({@link #withTargetStats}), each index also carries the smoothed conversion
+ * <p>With target statistics ({@link #fitWithTargetStats}), each index also carries the smoothed conversion
  * rate of its rows in the training window, {@code (positives + m * prior) / (rows + m)}; training rows get
  * the out-of-fold version of it (their own fold's rows left out), so a row's feature never contains its
  * own label.
@@ -79,23 +79,12 @@ public final class CategoricalEncoding implements Serializable {
   public record TargetFit(CategoricalEncoding encoding, Map<String, double[]> outOfFold, int folds) {}
 
   /**
-   * Adds smoothed target rates to this encoding from labelled events, computed on the cluster: one
-   * aggregate of (feature, index, fold) counts whose size is bounded by features × (max-categories + 1) ×
-   * folds, whatever the number of rows. {@code fold} must be an integer column in [0, folds).
-   */
-  public TargetFit withTargetStats(Dataset<Row> events, String labelCol, Column fold, int folds, double smoothing) {
-    Counts c = new Counts(this, folds);
-    for (Row r : targetCountsQuery(events, labelCol, fold).collectAsList()) {
-      c.add(r.getString(0), r.getInt(1), r.getInt(2), r.getLong(3), r.getDouble(4));
-    }
-    return c.fit(smoothing);
-  }
-
-  /**
-   * The vocabulary and its target statistics in one pass over the events, the same as {@link #fit} then
-   * {@link #withTargetStats} (which read the events twice): one aggregate per (feature, value) holds the rows and
-   * positives of each fold ({@link #valueStatsQuery}), the values are ranked on it, and only the kept values'
-   * counts and one rare-bucket row per feature reach the driver.
+   * The vocabulary of {@link #fit} with smoothed target rates, in one pass over labelled events (learning the
+   * vocabulary and then its statistics would read them twice): one aggregate per (feature, value) holds the rows
+   * and positives of each fold ({@link #valueStatsQuery}), the values are ranked on it as {@link #fit} ranks them,
+   * and only the kept values' counts and one rare-bucket row per feature reach the driver: features ×
+   * (max-categories + 1) rows, whatever the number of events. {@code fold} must be an integer column in
+   * [0, folds).
    */
   public static TargetFit fitWithTargetStats(Dataset<Row> events, List<String> categorical, int maxCategories,
       long minCount, String labelCol, Column fold, int folds, double smoothing) {
@@ -128,7 +117,8 @@ public final class CategoricalEncoding implements Serializable {
    */
   public static Dataset<Row> vocabularyAndTargetQuery(Dataset<Row> events, List<String> categorical,
       int maxCategories, long minCount, String labelCol, Column fold, int folds) {
-    return keptValueStats(valueStatsQuery(events, categorical, labelCol, fold, folds), maxCategories, minCount);
+    return keptValueStats(valueStatsQuery(events, categorical, labelCol, fold, folds), folds, maxCategories,
+        minCount);
   }
 
   /**
@@ -162,21 +152,19 @@ public final class CategoricalEncoding implements Serializable {
    * {@link #vocabularyQuery}) with their rank, and one row with a null value and rank summing the rest (the rare
    * bucket). Columns feature, value, rank, then the per-fold sums.
    */
-  static Dataset<Row> keptValueStats(Dataset<Row> stats, int maxCategories, long minCount) {
-    String[] n = java.util.Arrays.stream(stats.columns()).filter(c -> c.matches("n\\d+")).toArray(String[]::new);
-    String[] p = java.util.Arrays.stream(stats.columns()).filter(c -> c.matches("p\\d+")).toArray(String[]::new);
-    Column total = java.util.Arrays.stream(n).map(org.apache.spark.sql.functions::col).reduce(Column::plus)
-        .orElseThrow();
+  private static Dataset<Row> keptValueStats(Dataset<Row> stats, int folds, int maxCategories, long minCount) {
+    Column total = lit(0L);
+    List<Column> sums = new ArrayList<>();
+    for (int k = 0; k < folds; k++) {
+      total = total.plus(col("n" + k));
+      sums.add(sum(col("n" + k)).as("n" + k));
+    }
+    for (int k = 0; k < folds; k++) {
+      sums.add(sum(col("p" + k)).as("p" + k));
+    }
     // Ranked by count among all values: those seen minCount times or more come first, so their ranks are the
     // ranks vocabularyQuery gives them after dropping the rest.
     Column kept = col("_n").geq(minCount).and(col("_rank").leq(maxCategories));
-    List<Column> sums = new ArrayList<>();
-    for (String c : n) {
-      sums.add(sum(col(c)).as(c));
-    }
-    for (String c : p) {
-      sums.add(sum(col(c)).as(c));
-    }
     return stats.withColumn("_n", total)
         .withColumn("_rank", row_number().over(
             Window.partitionBy("feature").orderBy(col("_n").desc(), col("value").asc())))
@@ -239,26 +227,8 @@ public final class CategoricalEncoding implements Serializable {
     }
   }
 
-  /** Pseudo-feature of {@link #targetCountsQuery} that counts every row, for the prior. */
+  /** Pseudo-feature of {@link #valueStatsQuery} that counts every row, for the prior. */
   private static final String ALL = "\u0000all";
-
-  /** The aggregate behind {@link #withTargetStats}: rows and positives per (feature, index, fold). */
-  public Dataset<Row> targetCountsQuery(Dataset<Row> events, String labelCol, Column fold) {
-    Column[] pairs = java.util.stream.Stream.concat(vocabulary.keySet().stream()
-        .map(f -> struct(lit(f).as("feature"), col(indexColumn(f)).as("idx"))),
-        java.util.stream.Stream.of(struct(lit(ALL).as("feature"), lit(0).as("idx"))))
-        .toArray(Column[]::new);
-    return withIndices(events)
-        .select(explode(array(pairs)).as("p"), col(labelCol).cast("double").as("_y"), fold.as("_fold"))
-        .where(col("p.idx").isNotNull())
-        .groupBy(col("p.feature"), col("p.idx"), col("_fold"))
-        .agg(count(lit(1)), sum(col("_y")));
-  }
-
-  /** The column {@link #withIndices} adds for a categorical feature. */
-  public static String indexColumn(String feature) {
-    return "_idx_" + feature;
-  }
 
   /** The column {@link #lookup} adds for a categorical feature: the value's index, null if none. */
   static String hitColumn(String feature) {
@@ -268,24 +238,6 @@ public final class CategoricalEncoding implements Serializable {
   /** The column {@link #lookup} adds for a categorical feature: the payload of the value's index, an array. */
   static String payloadColumn(String feature) {
     return "_payload_" + feature;
-  }
-
-  /**
-   * Adds every categorical feature's index as an int column {@link #indexColumn}: null for a missing value,
-   * the rare index for a value outside the vocabulary.
-   */
-  public Dataset<Row> withIndices(Dataset<Row> events) {
-    Dataset<Row> out = events;
-    for (String f : vocabulary.keySet()) {
-      List<Column> cols = new ArrayList<>();
-      for (String c : out.columns()) {
-        cols.add(col(c));
-      }
-      cols.add(when(col(f).isNull(), lit(null).cast("int"))
-          .otherwise(coalesce(col(hitColumn(f)), lit(rareIndex(f)))).as(indexColumn(f)));
-      out = lookup(out, f, new float[rareIndex(f) + 1][0]).select(cols.toArray(new Column[0]));
-    }
-    return out;
   }
 
   /**

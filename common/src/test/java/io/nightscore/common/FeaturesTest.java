@@ -83,8 +83,8 @@ class FeaturesTest extends SparkTestBase {
     double m = 2;
     org.apache.spark.sql.Column fold = org.apache.spark.sql.functions.substring(
         org.apache.spark.sql.functions.col("id"), 2, 1).cast("int").mod(2);
-    CategoricalEncoding.TargetFit fit = CategoricalEncoding.fit(events(), SCHEMA.categorical(), 10, 2)
-        .withTargetStats(events(), "y", fold, 2, m);
+    CategoricalEncoding.TargetFit fit = CategoricalEncoding.fitWithTargetStats(events(), SCHEMA.categorical(), 10, 2,
+        "y", fold, 2, m);
     double prior = 0.5;
     double[] site = fit.encoding().targetRates("site");
     assertEquals((2 + m * prior) / (5 + m), site[0], 1e-12, "a: 2 of 5, smoothed");
@@ -109,28 +109,57 @@ class FeaturesTest extends SparkTestBase {
     assertEquals((float) prior, scored.<Float>getAs("geo"), 1e-6f, "a feature with no vocabulary: the prior");
   }
   /**
-   * The retrain's one-pass fit gives exactly what the vocabulary then the target statistics give (two passes):
-   * the same values in the same order, the same rates, the same out-of-fold rates, with ties at the cut, values
-   * under the minimum count, missing values and a feature whose every value is rare.
+   * The one-pass fit against the definition computed on the driver from the rows themselves: per feature the
+   * values seen at least min-count times, the max-categories most frequent (ties by value), the rest in the rare
+   * bucket; each index's rate (positives + m·prior) / (rows + m), and per fold the same without the fold's rows.
+   * Ties at the cut, values under the minimum count, missing values and a feature with no kept value.
    */
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({"10, 1", "7, 20", "100, 5", "3, 100000"})
-  void onePassFitMatchesVocabularyThenTargetStatistics(int maxCategories, long minCount) {
+  void onePassFitIsTheDefinition(int maxCategories, long minCount) {
+    int folds = 3;
+    double m = 10;
     org.apache.spark.sql.Column h = pmod(xxhash64(col("id")), lit(2_500L));
-    Dataset<Row> events = spark.range(4_000).select(col("id"),
+    Dataset<Row> events = spark.range(4_000).select(
         floor(sqrt(h)).cast("string").as("site"),
         when(col("id").mod(7).equalTo(0), lit(null)).otherwise(col("id").mod(13)).cast("string").as("geo"),
-        when(h.lt(400), lit(1)).otherwise(lit(0)).as("y"));
-    org.apache.spark.sql.Column fold = pmod(xxhash64(col("id"), lit(3)), lit(3)).cast("int");
-    CategoricalEncoding.TargetFit twoPass = CategoricalEncoding.fit(events, SCHEMA.categorical(), maxCategories,
-        minCount).withTargetStats(events, "y", fold, 3, 10);
-    CategoricalEncoding.TargetFit onePass = CategoricalEncoding.fitWithTargetStats(events, SCHEMA.categorical(),
-        maxCategories, minCount, "y", fold, 3, 10);
-    assertEquals(twoPass.encoding().vocabulary(), onePass.encoding().vocabulary());
-    for (String f : SCHEMA.categorical()) {
-      assertThat(onePass.encoding().targetRates(f)).as(f).containsExactly(twoPass.encoding().targetRates(f));
-      assertThat(onePass.outOfFold().get(f)).as(f).containsExactly(twoPass.outOfFold().get(f));
+        when(h.lt(400), lit(1)).otherwise(lit(0)).as("y"),
+        pmod(xxhash64(col("id"), lit(3)), lit(3)).cast("int").as("fold"));
+    CategoricalEncoding.TargetFit fit = CategoricalEncoding.fitWithTargetStats(events, SCHEMA.categorical(),
+        maxCategories, minCount, "y", col("fold"), folds, m);
+    assertEquals(folds, fit.folds());
+
+    List<Row> rows = events.collectAsList();
+    double prior = rows.stream().mapToInt(r -> r.getInt(2)).average().orElseThrow();
+    for (int j = 0; j < SCHEMA.categorical().size(); j++) {
+      String f = SCHEMA.categorical().get(j);
+      int col = j;
+      java.util.Map<String, Long> counts = rows.stream().filter(r -> !r.isNullAt(col)).collect(
+          java.util.stream.Collectors.groupingBy(r -> r.getString(col), java.util.stream.Collectors.counting()));
+      List<String> kept = counts.entrySet().stream().filter(e -> e.getValue() >= minCount)
+          .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()
+              .thenComparing(java.util.Map.Entry.comparingByKey()))
+          .limit(maxCategories).map(java.util.Map.Entry::getKey).toList();
+      assertEquals(kept, fit.encoding().values(f), f + ": the kept values, most frequent first");
+      double[][] n = new double[kept.size() + 1][folds];
+      double[][] pos = new double[kept.size() + 1][folds];
+      for (Row r : rows) {
+        if (!r.isNullAt(col)) {
+          int idx = kept.indexOf(r.getString(col));
+          idx = idx < 0 ? kept.size() : idx;
+          n[idx][r.getInt(3)]++;
+          pos[idx][r.getInt(3)] += r.getInt(2);
+        }
+      }
+      for (int i = 0; i <= kept.size(); i++) {
+        double ni = java.util.Arrays.stream(n[i]).sum();
+        double pi = java.util.Arrays.stream(pos[i]).sum();
+        assertEquals((pi + m * prior) / (ni + m), fit.encoding().targetRates(f)[i], 1e-12, f + " index " + i);
+        for (int k = 0; k < folds; k++) {
+          assertEquals((pi - pos[i][k] + m * prior) / (ni - n[i][k] + m), fit.outOfFold().get(f)[i * folds + k],
+              1e-12, f + " index " + i + " without fold " + k);
+        }
+      }
     }
-    assertEquals(3, onePass.folds());
   }
 }

@@ -65,8 +65,8 @@ class TrainerTest extends SparkTestBase {
   static TrainingRows[] trainAndHoldout() {
     Dataset<Row> train = events(1, 4_000);
     Column fold = Sampling.fold(7, col("event_id"), 3);
-    CategoricalEncoding.TargetFit target = CategoricalEncoding.fit(train, SCHEMA.categorical(), 100, 20)
-        .withTargetStats(train, "converted", fold, 3, 10);
+    CategoricalEncoding.TargetFit target = CategoricalEncoding.fitWithTargetStats(train, SCHEMA.categorical(), 100, 20,
+        "converted", fold, 3, 10);
     return new TrainingRows[] {TrainingRows.withTargetStats(train, SCHEMA, target, fold),
         TrainingRows.of(events(2, 2_000), SCHEMA, target.encoding())};
   }
@@ -121,8 +121,8 @@ class TrainerTest extends SparkTestBase {
         Dataset<Row> labelled = spark.read().parquet(path).where(col("converted").isNotNull());
         Dataset<Row> train = Sampling.negatives(labelled, SCHEMA, 0.5, 7);
         Column fold = Sampling.fold(7, col("event_id"), 3);
-        CategoricalEncoding.TargetFit target = CategoricalEncoding.fit(train, SCHEMA.categorical(), 100, 20)
-            .withTargetStats(train, "converted", fold, 3, 10);
+        CategoricalEncoding.TargetFit target = CategoricalEncoding.fitWithTargetStats(train, SCHEMA.categorical(),
+            100, 20, "converted", fold, 3, 10);
         TrainingRows[] rows = {TrainingRows.withTargetStats(train, SCHEMA, target, fold),
             TrainingRows.of(labelled.where(Sampling.unit(7, col("event_id")).lt(0.5)), SCHEMA, target.encoding())};
         for (TrainingRows r : rows) {

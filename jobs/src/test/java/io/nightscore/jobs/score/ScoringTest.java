@@ -135,8 +135,8 @@ class ScoringTest extends SparkTestBase {
     }
     Dataset<Row> all = spark.createDataFrame(data, schema).repartition(2);
     Column fold = functions.abs(functions.hash(col("id"))).mod(3);
-    CategoricalEncoding.TargetFit target = CategoricalEncoding.fit(all, events.categorical(), 100, 5)
-        .withTargetStats(all, "y", fold, 3, 10);
+    CategoricalEncoding.TargetFit target = CategoricalEncoding.fitWithTargetStats(all, events.categorical(), 100, 5,
+        "y", fold, 3, 10);
     Dataset<Row> train = Features.assembleTraining(all, events, target, fold);
     Map<String, Object> params = new HashMap<>(Map.of("objective", "binary:logistic", "max_depth", 3,
         "device", "cpu", "tree_method", "hist"));
