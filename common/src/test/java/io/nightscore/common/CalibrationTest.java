@@ -80,7 +80,8 @@ class CalibrationTest extends SparkTestBase {
 
   /**
    * The scored rows reach the fitter once: calibration's input is a query that predicts with the booster, and
-   * Spark's logistic regression reads its input twice (isotonic regression sorts it in several passes).
+   * Spark's logistic regression reads its input twice (isotonic regression reads it several times, caching an
+   * uncached input itself).
    */
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"platt", "isotonic"})

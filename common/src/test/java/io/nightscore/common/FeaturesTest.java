@@ -108,6 +108,7 @@ class FeaturesTest extends SparkTestBase {
     assertEquals((float) site[2], scored.<Float>getAs("site"), "unseen values get the rare bucket's rate");
     assertEquals((float) prior, scored.<Float>getAs("geo"), 1e-6f, "a feature with no vocabulary: the prior");
   }
+
   /**
    * The one-pass fit against the definition computed on the driver from the rows themselves: per feature the
    * values seen at least min-count times, the max-categories most frequent (ties by value), the rest in the rare
@@ -133,9 +134,9 @@ class FeaturesTest extends SparkTestBase {
     double prior = rows.stream().mapToInt(r -> r.getInt(2)).average().orElseThrow();
     for (int j = 0; j < SCHEMA.categorical().size(); j++) {
       String f = SCHEMA.categorical().get(j);
-      int col = j;
-      java.util.Map<String, Long> counts = rows.stream().filter(r -> !r.isNullAt(col)).collect(
-          java.util.stream.Collectors.groupingBy(r -> r.getString(col), java.util.stream.Collectors.counting()));
+      int c = j;
+      java.util.Map<String, Long> counts = rows.stream().filter(r -> !r.isNullAt(c)).collect(
+          java.util.stream.Collectors.groupingBy(r -> r.getString(c), java.util.stream.Collectors.counting()));
       List<String> kept = counts.entrySet().stream().filter(e -> e.getValue() >= minCount)
           .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()
               .thenComparing(java.util.Map.Entry.comparingByKey()))
@@ -144,8 +145,8 @@ class FeaturesTest extends SparkTestBase {
       double[][] n = new double[kept.size() + 1][folds];
       double[][] pos = new double[kept.size() + 1][folds];
       for (Row r : rows) {
-        if (!r.isNullAt(col)) {
-          int idx = kept.indexOf(r.getString(col));
+        if (!r.isNullAt(c)) {
+          int idx = kept.indexOf(r.getString(c));
           idx = idx < 0 ? kept.size() : idx;
           n[idx][r.getInt(3)]++;
           pos[idx][r.getInt(3)] += r.getInt(2);
