@@ -96,7 +96,8 @@ public final class RetrainJob {
    */
   public record Prepared(LocalDate date, LocalDate trainStart, LocalDate trainEnd, LocalDate holdoutDate,
       long eventsVersion, long trainRows, long trainPositives, long holdoutRows, Dataset<Row> windowCounts,
-      Dataset<Row> trainEvents, Dataset<Row> tuneEvents, Dataset<Row> evalEvents, double samplingRate,
+      Dataset<Row> trainEvents, Dataset<Row> tuneEvents, Dataset<Row> evalEvents, Dataset<Row> holdoutDay,
+      double samplingRate,
       String calibrationMethod, CategoricalEncoding encoding, TrainingRows train, TrainingRows stopping) {}
 
   /** Reads, checks and prepares the data of a retrain for {@code options.date()} (runs the statistics jobs). */
@@ -183,7 +184,9 @@ public final class RetrainJob {
         encoding);
 
     return new Prepared(date, trainStart, trainEnd, holdoutDate, eventsVersion, trainRows, trainPositives,
-        holdoutRows, windowCounts, trainEvents, tuneEvents, evalEvents, samplingRate, calibrationMethod, encoding,
+        holdoutRows, windowCounts, trainEvents, tuneEvents, evalEvents,
+        warehouse.readAt(Table.EVENTS, eventsVersion).where(col("dt").equalTo(lit(java.sql.Date.valueOf(holdoutDate)))),
+        samplingRate, calibrationMethod, encoding,
         train, stopping);
   }
 
@@ -208,7 +211,6 @@ public final class RetrainJob {
     CategoricalEncoding encoding = p.encoding();
     TrainingRows train = p.train();
     TrainingRows stopping = p.stopping();
-    Dataset<Row> tuneEvents = p.tuneEvents();
     Dataset<Row> evalEvents = p.evalEvents();
 
     Map<String, Object> extra = new TreeMap<>();
@@ -225,19 +227,29 @@ public final class RetrainJob {
     int bestIteration = bestIteration(model, rounds);
     long sampledTrainRows = samplingRate < 1 ? train.events().count() : trainRows;
 
-    spark.sparkContext().setJobDescription("retrain " + date + ": fit " + calibrationMethod + " calibration on "
-        + holdoutDate + " (tuning half)");
-    Calibration calibration = Calibration.fit(calibrationMethod, samplingRate,
-        Scoring.rawProbabilities(model, encoding, tuneEvents, schema, schema.label(), "_raw"), schema.label(), "_raw");
-
-    spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate + " (evaluation half)");
-    Dataset<Row> evaluated = Scoring.probabilities(model, encoding, calibration, evalEvents, schema, schema.label(),
-        "_score").select(col(schema.label()), col("_score")).persist(StorageLevel.MEMORY_AND_DISK());
+    // The holdout day is scored once, from the bare scan (its column batches: a filter above the scan would send
+    // scoring down the row path), and split into its halves afterwards: calibration fits on the tuning half,
+    // every metric comes from the evaluation half.
+    spark.sparkContext().setJobDescription("retrain " + date + ": score " + holdoutDate + " (holdout day)");
+    Column tuneRow = Sampling.unit(settings.retrainSeed(), col(schema.id())).lt(settings.tuneShare());
+    Dataset<Row> holdout = Scoring.rawProbabilities(model, encoding, p.holdoutDay(), schema,
+        List.of(schema.id(), schema.label()), "_raw")
+        .where(col(schema.label()).isNotNull())
+        .withColumn("dt", lit(java.sql.Date.valueOf(holdoutDate)))
+        .select(col(schema.label()), col("_raw"), tuneRow.as("_tune"))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    Calibration calibration;
     BinaryMetrics metrics;
     try {
-      metrics = BinaryMetrics.compute(evaluated, schema.label(), "_score");
+      spark.sparkContext().setJobDescription("retrain " + date + ": fit " + calibrationMethod + " calibration on "
+          + holdoutDate + " (tuning half)");
+      calibration = Calibration.fit(calibrationMethod, samplingRate, holdout.where(col("_tune")), schema.label(),
+          "_raw");
+      spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate + " (evaluation half)");
+      metrics = BinaryMetrics.compute(holdout.where(functions.not(col("_tune")))
+          .select(col(schema.label()), calibration.apply(col("_raw")).as("_score")), schema.label(), "_score");
     } finally {
-      evaluated.unpersist();
+      holdout.unpersist();
     }
 
     String artifacts = store.saveArtifacts(ModelRegistry.newDecisionId(), model, encoding);

@@ -90,15 +90,21 @@ public final class Scoring {
    */
   public static Dataset<Row> rawProbabilities(XGBoostClassificationModel model, CategoricalEncoding encoding,
       Dataset<Row> events, EventSchema schema, String keep, String scoreCol) {
+    return rawProbabilities(model, encoding, events, schema, List.of(keep), scoreCol);
+  }
+
+  /** As above, keeping the columns {@code keep} of the events, in that order, then {@code scoreCol}. */
+  public static Dataset<Row> rawProbabilities(XGBoostClassificationModel model, CategoricalEncoding encoding,
+      Dataset<Row> events, EventSchema schema, List<String> keep, String scoreCol) {
     List<String> features = featureNames(model);
     Dataset<Row> inputs = inputs(events, keep, features);
     RowFeatures direct = cpuEncoder(inputs, features, schema, encoding);
     if (direct == null) {
-      return predictRaw(model, assembledInputs(encoding, events, schema, keep), scoreCol);
+      return predictRaw(model, assembledInputs(encoding, events, schema, keep.toArray(new String[0])), scoreCol);
     }
-    Dataset<Row> raw = BatchPredictor.predictColumnar(model.nativeBooster(), inputs, 1, direct, scoreCol);
-    return raw != null ? raw
-        : BatchPredictor.predictEvents(model.nativeBooster(), inputs, 1, direct, scoreCol, model.getInferBatchSize());
+    Dataset<Row> raw = BatchPredictor.predictColumnar(model.nativeBooster(), inputs, keep.size(), direct, scoreCol);
+    return raw != null ? raw : BatchPredictor.predictEvents(model.nativeBooster(), inputs, keep.size(), direct,
+        scoreCol, model.getInferBatchSize());
   }
 
   /**
@@ -112,9 +118,9 @@ public final class Scoring {
         : direct;
   }
 
-  /** The column {@code keep}, then the raw feature columns in the booster's order. */
-  private static Dataset<Row> inputs(Dataset<Row> events, String keep, List<String> features) {
-    return events.select(java.util.stream.Stream.concat(java.util.stream.Stream.of(keep), features.stream())
+  /** The columns {@code keep}, then the raw feature columns in the booster's order. */
+  private static Dataset<Row> inputs(Dataset<Row> events, List<String> keep, List<String> features) {
+    return events.select(java.util.stream.Stream.concat(keep.stream(), features.stream())
         .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
   }
 
@@ -126,7 +132,7 @@ public final class Scoring {
   public static org.apache.spark.rdd.RDD<?> scanned(ModelStore.LoadedModel loaded, Dataset<Row> events,
       EventSchema schema, String keep) {
     List<String> features = featureNames(loaded.model());
-    Dataset<Row> inputs = inputs(events, keep, features);
+    Dataset<Row> inputs = inputs(events, List.of(keep), features);
     ColumnarScan columnar = cpuEncoder(inputs, features, schema, loaded.encoding()) == null
         ? null : BatchPredictor.scoringScan(inputs.queryExecution().executedPlan());
     return columnar != null ? columnar.scan().executeColumnar() : inputs.queryExecution().toRdd();
@@ -138,7 +144,7 @@ public final class Scoring {
    * it for score.
    */
   public static Dataset<Row> assembledInputs(CategoricalEncoding encoding, Dataset<Row> events, EventSchema schema,
-      String keep) {
+      String... keep) {
     return Features.assemble(Features.modelInputs(events, schema, keep), schema, encoding);
   }
 }

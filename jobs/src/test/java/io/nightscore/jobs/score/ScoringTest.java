@@ -238,4 +238,31 @@ class ScoringTest extends SparkTestBase {
     assertThat(BatchPredictor.predictColumnar(e.model().nativeBooster(), e.rows().select("id", "n", "x", "site"), 1,
         direct, "p")).as("not a columnar scan").isNull();
   }
+  /**
+   * Retrain scores its holdout day once from the bare scan, keeping the id and the label: with several columns
+   * kept, each row still gets the score it gets with the id alone, and its own label.
+   */
+  @Test
+  void rawProbabilitiesKeepsSeveralColumns() {
+    Events e = events();
+    String path = scratch.resolve("keep-several").toString();
+    e.rows().repartition(2).write().mode("overwrite").parquet(path);
+    Dataset<Row> scan = spark.read().parquet(path);
+    Map<String, Double> byId = new HashMap<>();
+    for (Row r : Scoring.rawProbabilities(e.model(), e.encoding(), scan, e.schema(), "id", "p").collectAsList()) {
+      byId.put(r.getString(0), r.getDouble(1));
+    }
+    Map<String, Integer> labels = new HashMap<>();
+    for (Row r : scan.select("id", "y").collectAsList()) {
+      labels.put(r.getString(0), r.isNullAt(1) ? null : r.getInt(1));
+    }
+    Dataset<Row> kept = Scoring.rawProbabilities(e.model(), e.encoding(), scan, e.schema(), List.of("id", "y"), "p");
+    assertThat(kept.columns()).containsExactly("id", "y", "p");
+    List<Row> rows = kept.collectAsList();
+    assertEquals(2500, rows.size());
+    for (Row r : rows) {
+      assertEquals(byId.get(r.getString(0)), r.getDouble(2), 0.0, "event " + r.getString(0));
+      assertEquals(labels.get(r.getString(0)), r.isNullAt(1) ? null : r.getInt(1), "label of " + r.getString(0));
+    }
+  }
 }
