@@ -166,10 +166,14 @@ public final class CategoricalEncoding implements Serializable {
     // ranks vocabularyQuery gives them after dropping the rest.
     Column kept = col("_n").geq(minCount).and(col("_rank").leq(maxCategories));
     return stats.withColumn("_n", total)
-        .withColumn("_rank", row_number().over(
-            Window.partitionBy("feature").orderBy(col("_n").desc(), col("value").asc())))
+        .withColumn("_rank", rankInFeature(col("_n")))
         .groupBy(col("feature"), when(kept, col("value")).as("value"), when(kept, col("_rank")).as("rank"))
         .agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
+  }
+
+  /** A value's place among its feature's values: by count {@code n}, most first, ties by value. */
+  private static Column rankInFeature(Column n) {
+    return row_number().over(Window.partitionBy("feature").orderBy(n.desc(), col("value").asc()));
   }
 
   /** Rows and positives per (feature, index, fold), and the prior's totals, turned into a {@link TargetFit}. */
@@ -308,8 +312,7 @@ public final class CategoricalEncoding implements Serializable {
         .where(col("value").isNotNull())
         .groupBy("feature", "value").agg(count(lit(1)).as("n"))
         .where(col("n").geq(minCount))
-        .withColumn("rank", row_number().over(
-            Window.partitionBy("feature").orderBy(col("n").desc(), col("value").asc())))
+        .withColumn("rank", rankInFeature(col("n")))
         .where(col("rank").leq(maxCategories))
         .orderBy("feature", "rank");
   }

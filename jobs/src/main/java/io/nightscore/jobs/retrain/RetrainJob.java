@@ -92,13 +92,22 @@ public final class RetrainJob {
   /**
    * One retrain's data before XGBoost sees it: the window read at a pinned events version, its days, the
    * holdout split, the categorical encoding learned from the training days, and the model inputs (training
-   * rows and early-stopping rows). {@code windowCounts} is the per-day count query the row totals came from.
+   * rows and early-stopping rows). {@code windowCounts} is the per-day count query the row totals came from;
+   * {@code holdoutDay} the holdout day's bare scan (unlabelled rows included), which retrain scores once and splits
+   * with {@link #tuneRow}; {@code evalEvents} its labelled evaluation half.
    */
   public record Prepared(LocalDate date, LocalDate trainStart, LocalDate trainEnd, LocalDate holdoutDate,
       long eventsVersion, long trainRows, long trainPositives, long holdoutRows, Dataset<Row> windowCounts,
-      Dataset<Row> trainEvents, Dataset<Row> tuneEvents, Dataset<Row> evalEvents, Dataset<Row> holdoutDay,
-      double samplingRate,
+      Dataset<Row> trainEvents, Dataset<Row> evalEvents, Dataset<Row> holdoutDay, double samplingRate,
       String calibrationMethod, CategoricalEncoding encoding, TrainingRows train, TrainingRows stopping) {}
+
+  /**
+   * True for the holdout day's tuning half (early stopping and calibration), false for its evaluation half: a
+   * seeded hash of (dt, id), so prepare's early-stopping rows and run's calibration rows are the same half.
+   */
+  static Column tuneRow(Settings settings, EventSchema schema) {
+    return Sampling.unit(settings.retrainSeed(), col(schema.id())).lt(settings.tuneShare());
+  }
 
   /** Reads, checks and prepares the data of a retrain for {@code options.date()} (runs the statistics jobs). */
   public static Prepared prepare(SparkSession spark, Settings settings, Options options) {
@@ -156,7 +165,7 @@ public final class RetrainJob {
     double samplingRate = predecessor ? 1.0 : settings.negativeSamplingRate();
     String calibrationMethod = predecessor ? "none" : settings.calibration();
     long seed = settings.retrainSeed();
-    Column tuneRow = Sampling.unit(seed, col(schema.id())).lt(settings.tuneShare());
+    Column tuneRow = tuneRow(settings, schema);
     Dataset<Row> tuneEvents = holdoutEvents.where(tuneRow);
     Dataset<Row> evalEvents = holdoutEvents.where(functions.not(tuneRow));
 
@@ -184,10 +193,10 @@ public final class RetrainJob {
         encoding);
 
     return new Prepared(date, trainStart, trainEnd, holdoutDate, eventsVersion, trainRows, trainPositives,
-        holdoutRows, windowCounts, trainEvents, tuneEvents, evalEvents,
-        warehouse.readAt(Table.EVENTS, eventsVersion).where(col("dt").equalTo(lit(java.sql.Date.valueOf(holdoutDate)))),
-        samplingRate, calibrationMethod, encoding,
-        train, stopping);
+        holdoutRows, windowCounts, trainEvents, evalEvents,
+        warehouse.readAt(Table.EVENTS, eventsVersion)
+            .where(col("dt").equalTo(lit(java.sql.Date.valueOf(holdoutDate)))), samplingRate, calibrationMethod,
+        encoding, train, stopping);
   }
 
   public static Result run(SparkSession spark, Settings settings, Options options) {
@@ -231,12 +240,12 @@ public final class RetrainJob {
     // scoring down the row path), and split into its halves afterwards: calibration fits on the tuning half,
     // every metric comes from the evaluation half.
     spark.sparkContext().setJobDescription("retrain " + date + ": score " + holdoutDate + " (holdout day)");
-    Column tuneRow = Sampling.unit(settings.retrainSeed(), col(schema.id())).lt(settings.tuneShare());
+    // The split hashes dt with the id: dt comes back as the day's literal (every row of this scan has it).
     Dataset<Row> holdout = Scoring.rawProbabilities(model, encoding, p.holdoutDay(), schema,
         List.of(schema.id(), schema.label()), "_raw")
         .where(col(schema.label()).isNotNull())
         .withColumn("dt", lit(java.sql.Date.valueOf(holdoutDate)))
-        .select(col(schema.label()), col("_raw"), tuneRow.as("_tune"))
+        .select(col(schema.label()), col("_raw"), tuneRow(settings, schema).as("_tune"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     Calibration calibration;
     BinaryMetrics metrics;
