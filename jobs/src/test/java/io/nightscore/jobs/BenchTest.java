@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.nightscore.common.SparkTestBase;
+import io.nightscore.jobs.bench.BenchJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,7 +53,9 @@ class BenchTest extends SparkTestBase {
         .map(l -> l.split("\t")).collect(Collectors.toMap(a -> a[0], a -> a[1]));
     assertThat(Long.parseLong(tsv.get("score_rows"))).isBetween(2900L, 3000L);
     assertThat(tsv).containsKeys("native_predict_seconds", "scan_seconds", "predict_seconds", "write_seconds",
-        "sampled_train_seconds", "logloss_change", "events_bytes_per_row", "scale_6000_peak_heap_mb");
+        "sampled_train_seconds", "logloss_change", "events_bytes_per_row", "scale_6000_peak_heap_mb",
+        "score_marginal_rows_per_second", "score_marginal_vs_native");
+    assertThat(r.out()).containsPattern("rows 3k -> 6k \\(the margin\\) +-?[0-9.]+ s");
     assertThat(Long.parseLong(tsv.get("train_rows"))).isBetween(2900L, 3000L);
     assertThat(Double.parseDouble(tsv.get("events_bytes_per_row"))).isBetween(20.0, 2000.0);
     for (String png : List.of("throughput.png", "breakdown.png")) {
@@ -80,5 +83,26 @@ class BenchTest extends SparkTestBase {
     assertEquals(2, refused.code());
     assertThat(refused.err()).contains("not empty and was not written by bench");
     assertThat(Files.readString(foreign.resolve("keep.txt"))).isEqualTo("mine");
+  }
+
+  /** The margin: what the largest day added over the one before it, so each job's own fixed costs cancel. */
+  @Test
+  void theMarginIsTheLargestDaysExtraRowsOverItsExtraSeconds() {
+    // 2M rows in 6 s, 8M in 12 s, 16M in 18 s (1 µs a row from 2M to 8M, 0.75 µs after); native: 2M in 1 s.
+    List<BenchJob.Scale> days = List.of(new BenchJob.Scale(2_000_000, 6, 100, "RSS"),
+        new BenchJob.Scale(8_000_000, 12, 100, "RSS"), new BenchJob.Scale(16_000_000, 18, 100, "RSS"));
+    BenchJob.Result r = result(days);
+    assertThat(r.marginalRowsPerSecond()).as("8M rows more in 6 s more").isCloseTo(8e6 / 6, within(1e-6));
+    assertThat(r.marginalVsNative()).isCloseTo(8e6 / 6 / 2e6, within(1e-12));
+    assertThat(r.scalingRatio()).as("whole jobs per row: the fixed cost spread").isCloseTo(18 / 16.0 / 3, within(1e-12));
+
+    assertThat(result(days.subList(0, 1)).marginalRowsPerSecond()).as("one day has no margin").isNaN();
+    assertThat(result(List.of(days.get(1), new BenchJob.Scale(16_000_000, 11, 100, "RSS"))).marginalRowsPerSecond())
+        .as("a larger day that took less time (noise at tiny sizes)").isNaN();
+  }
+
+  private static BenchJob.Result result(List<BenchJob.Scale> scaling) {
+    return new BenchJob.Result(2_000_000, 4, 1, new BenchJob.Breakdown(1, 1, 1), 1, 1, 1, List.of(1.0),
+        List.of(1.0), 1, 10, 1000, 1, 0.05, 0.05, scaling, 100);
   }
 }

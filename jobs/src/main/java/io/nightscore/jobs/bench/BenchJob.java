@@ -108,6 +108,27 @@ public final class BenchJob {
     public double memoryRatio() {
       return scaling.get(scaling.size() - 1).peakMb() / scaling.get(0).peakMb();
     }
+
+    /**
+     * Rows a second that the largest scaling day added over the one before it: (rows − rows before) ÷ (seconds −
+     * seconds before). Each day is a whole score job, so what every job pays once (its JVM's compilation,
+     * planning, model and registry reads, commit) cancels out, and what is left is the steady rate a day of a
+     * billion rows is scored at. NaN with fewer than two days, or when the larger did not take longer.
+     */
+    public double marginalRowsPerSecond() {
+      if (scaling.size() < 2) {
+        return Double.NaN;
+      }
+      Scale big = scaling.get(scaling.size() - 1);
+      Scale before = scaling.get(scaling.size() - 2);
+      double seconds = big.seconds() - before.seconds();
+      return big.rows() > before.rows() && seconds > 0 ? (big.rows() - before.rows()) / seconds : Double.NaN;
+    }
+
+    /** {@link #marginalRowsPerSecond} ÷ native prediction's rows a second. */
+    public double marginalVsNative() {
+      return marginalRowsPerSecond() / (scoreRows / nativeSeconds);
+    }
   }
 
   private BenchJob() {}
@@ -480,6 +501,8 @@ public final class BenchJob {
       f.put("scale_" + s.rows() + "_seconds", fmt(s.seconds()));
       f.put("scale_" + s.rows() + "_peak_" + s.memory() + "_mb", fmt(s.peakMb()));
     }
+    f.put("score_marginal_rows_per_second", fmt(r.marginalRowsPerSecond()));
+    f.put("score_marginal_vs_native", fmt(r.marginalVsNative()));
     return f;
   }
 

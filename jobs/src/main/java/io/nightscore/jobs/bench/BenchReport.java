@@ -46,6 +46,13 @@ final class BenchReport {
           + (o.launcher() == null ? " (in-process)" : " (own JVM, heap " + o.childHeap() + ")"), s.seconds(),
           s.rows() / s.seconds(), s.memory(), s.peakMb());
     }
+    if (r.scaling().size() >= 2) {
+      BenchJob.Scale big = r.scaling().get(r.scaling().size() - 1);
+      BenchJob.Scale before = r.scaling().get(r.scaling().size() - 2);
+      out.printf(Locale.ROOT, "%-44s %12.2f s %14.0f   %.3g x native prediction%n", "  rows " + size(before.rows())
+          + " -> " + size(big.rows()) + " (the margin)", big.seconds() - before.seconds(), r.marginalRowsPerSecond(),
+          r.marginalVsNative());
+    }
     out.printf(Locale.ROOT, "negative sampling at %.2f: training %.2fx faster (one retrain each), holdout log loss "
         + "%.5f -> %.5f (%s)%n",
         o.samplingRate(), r.retrainSeconds() / r.sampledTrainSeconds(), r.logLoss(), r.sampledLogLoss(),
