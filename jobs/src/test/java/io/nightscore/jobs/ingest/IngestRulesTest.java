@@ -155,6 +155,22 @@ class IngestRulesTest extends SparkTestBase {
   }
 
   @Test
+  void aDuplicateIsJudgedAmongValidRowsOfTheTrimmedId() {
+    // The earliest row of "mix" breaks a rule: the earliest valid row is the one kept, and " mix " is the same id.
+    Dataset<Row> raw = spark.createDataFrame(List.of(
+        raw("mix", "2026-11-01 07:00:00", "2", "1", "1", "bad label"),
+        raw("mix", "2026-11-01 09:00:00", "0", "1", "1", "later"),
+        raw("mix", "2026-11-01 08:00:00", "0", "1", "1", "earliest valid"),
+        raw(" mix ", "2026-11-01 10:00:00", "0", "1", "1", "padded")), RAW);
+    Map<String, String> reasonBySite = new HashMap<>();
+    for (Row r : IngestRules.validate(raw, SCHEMA, DAY).select("site", IngestRules.REASON).collectAsList()) {
+      reasonBySite.put(r.getString(0), r.getString(1));
+    }
+    assertThat(reasonBySite).containsEntry("bad label", "BAD_LABEL").containsEntry("earliest valid", null)
+        .containsEntry("later", "DUPLICATE_ID").containsEntry("padded", "DUPLICATE_ID");
+  }
+
+  @Test
   void reportsSchemaColumnsTheInputLacks() {
     Dataset<Row> partial = day().drop("x2", "site");
     assertEquals(List.of("x2", "site"), IngestRules.missingColumns(partial, SCHEMA));
