@@ -1,5 +1,7 @@
 package io.nightscore.jobs.registry;
 
+import static org.apache.spark.sql.functions.col;
+
 import io.nightscore.common.BinaryMetrics;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.GateSettings;
@@ -29,8 +31,13 @@ import org.slf4j.LoggerFactory;
 public final class Promotion {
   private static final Logger LOG = LoggerFactory.getLogger(Promotion.class);
 
-  /** The rows both models are judged on: the holdout day's evaluation half, as raw events. */
-  public record Holdout(LocalDate date, Dataset<Row> events) {}
+  /**
+   * The rows both models are judged on: the holdout day's evaluation half. {@code day} is the day's bare scan,
+   * which a model scores from its column batches (a filter above the scan would send it down the row path);
+   * {@code evaluationHalf} picks the labelled evaluation rows from those scores, the id and label kept.
+   */
+  public record Holdout(LocalDate date, Dataset<Row> day,
+      java.util.function.UnaryOperator<Dataset<Row>> evaluationHalf) {}
 
   private Promotion() {}
 
@@ -98,8 +105,10 @@ public final class Promotion {
     }
     warehouse.spark().sparkContext().setJobDescription("gate: champion v" + champion + " on " + holdout.date());
     ModelStore.LoadedModel loaded = store.load(record);
-    Dataset<Row> scored = Scoring.probabilities(loaded, holdout.events(), schema, schema.label(), "_score")
-        .select(schema.label(), "_score").persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> scored = holdout.evaluationHalf().apply(Scoring.rawProbabilities(loaded.model(), loaded.encoding(),
+            holdout.day(), schema, List.of(schema.id(), schema.label()), "_raw"))
+        .select(col(schema.label()), record.calibration().apply(col("_raw")).as("_score"))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       BinaryMetrics metrics = BinaryMetrics.compute(scored, schema.label(), "_score");
       MetricsTable.write(warehouse, List.of(new MetricsTable.Entry(champion, "gate", holdout.date(), "model",

@@ -93,12 +93,12 @@ public final class RetrainJob {
    * One retrain's data before XGBoost sees it: the window read at a pinned events version, its days, the
    * holdout split, the categorical encoding learned from the training days, and the model inputs (training
    * rows and early-stopping rows). {@code windowCounts} is the per-day count query the row totals came from;
-   * {@code holdoutDay} the holdout day's bare scan (unlabelled rows included), which retrain scores once and splits
-   * with {@link #tuneRow}; {@code evalEvents} its labelled evaluation half.
+   * {@code holdoutDay} the holdout day's bare scan (unlabelled rows included), which retrain and the gate each score
+   * once and split with {@link #halves}.
    */
   public record Prepared(LocalDate date, LocalDate trainStart, LocalDate trainEnd, LocalDate holdoutDate,
       long eventsVersion, long trainRows, long trainPositives, long holdoutRows, Dataset<Row> windowCounts,
-      Dataset<Row> trainEvents, Dataset<Row> evalEvents, Dataset<Row> holdoutDay, double samplingRate,
+      Dataset<Row> trainEvents, Dataset<Row> holdoutDay, double samplingRate,
       String calibrationMethod, CategoricalEncoding encoding, TrainingRows train, TrainingRows stopping) {}
 
   /**
@@ -107,6 +107,16 @@ public final class RetrainJob {
    */
   static Column tuneRow(Settings settings, EventSchema schema) {
     return Sampling.unit(settings.retrainSeed(), col(schema.id())).lt(settings.tuneShare());
+  }
+
+  /**
+   * The labelled rows of the holdout day's scored scan (its id and label kept), with {@code _tune}: {@link #tuneRow}
+   * of each. The split hashes dt with the id: dt comes back as the day's literal (every row of that scan has it).
+   */
+  static Dataset<Row> halves(Dataset<Row> scoredDay, Settings settings, EventSchema schema, LocalDate holdoutDate) {
+    return scoredDay.where(col(schema.label()).isNotNull())
+        .withColumn("dt", lit(java.sql.Date.valueOf(holdoutDate)))
+        .withColumn("_tune", tuneRow(settings, schema));
   }
 
   /** Reads, checks and prepares the data of a retrain for {@code options.date()} (runs the statistics jobs). */
@@ -167,7 +177,6 @@ public final class RetrainJob {
     long seed = settings.retrainSeed();
     Column tuneRow = tuneRow(settings, schema);
     Dataset<Row> tuneEvents = holdoutEvents.where(tuneRow);
-    Dataset<Row> evalEvents = holdoutEvents.where(functions.not(tuneRow));
 
     Dataset<Row> sampledTrain = Sampling.negatives(trainEvents, schema, samplingRate, seed);
     CategoricalEncoding encoding;
@@ -193,7 +202,7 @@ public final class RetrainJob {
         encoding);
 
     return new Prepared(date, trainStart, trainEnd, holdoutDate, eventsVersion, trainRows, trainPositives,
-        holdoutRows, windowCounts, trainEvents, evalEvents,
+        holdoutRows, windowCounts, trainEvents,
         warehouse.readAt(Table.EVENTS, eventsVersion)
             .where(col("dt").equalTo(lit(java.sql.Date.valueOf(holdoutDate)))), samplingRate, calibrationMethod,
         encoding, train, stopping);
@@ -220,7 +229,6 @@ public final class RetrainJob {
     CategoricalEncoding encoding = p.encoding();
     TrainingRows train = p.train();
     TrainingRows stopping = p.stopping();
-    Dataset<Row> evalEvents = p.evalEvents();
 
     Map<String, Object> extra = new TreeMap<>();
     if (predecessor) {
@@ -240,12 +248,9 @@ public final class RetrainJob {
     // scoring down the row path), and split into its halves afterwards: calibration fits on the tuning half,
     // every metric comes from the evaluation half.
     spark.sparkContext().setJobDescription("retrain " + date + ": score " + holdoutDate + " (holdout day)");
-    // The split hashes dt with the id: dt comes back as the day's literal (every row of this scan has it).
-    Dataset<Row> holdout = Scoring.rawProbabilities(model, encoding, p.holdoutDay(), schema,
-        List.of(schema.id(), schema.label()), "_raw")
-        .where(col(schema.label()).isNotNull())
-        .withColumn("dt", lit(java.sql.Date.valueOf(holdoutDate)))
-        .select(col(schema.label()), col("_raw"), tuneRow(settings, schema).as("_tune"))
+    Dataset<Row> holdout = halves(Scoring.rawProbabilities(model, encoding, p.holdoutDay(), schema,
+        List.of(schema.id(), schema.label()), "_raw"), settings, schema, holdoutDate)
+        .select(col(schema.label()), col("_raw"), col("_tune"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     Calibration calibration;
     BinaryMetrics metrics;
@@ -294,7 +299,8 @@ public final class RetrainJob {
     ModelReport.write(spark, warehouse, record);
     spark.sparkContext().setJobDescription("retrain " + date + ": gate v" + version + " against the champion");
     ModelRegistry.Decision decision = Promotion.gate(warehouse, schema, settings.gate(), record, metrics,
-        new Promotion.Holdout(holdoutDate, evalEvents));
+        new Promotion.Holdout(holdoutDate, p.holdoutDay(),
+            scored -> halves(scored, settings, schema, holdoutDate).where(functions.not(col("_tune")))));
     LOG.info("retrain {}: model v{} on events v{} ({} train rows {}..{}, {} after sampling, holdout {}), {} rounds "
             + "(best {}) in {}s; calibration {}; evaluation half AUC {} log loss {} NE {} calibration ratio {}",
         date, version, eventsVersion, trainRows, trainStart, trainEnd, sampledTrainRows, holdoutDate, rounds,
