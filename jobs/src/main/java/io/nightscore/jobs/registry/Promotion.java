@@ -16,6 +16,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
@@ -36,8 +37,7 @@ public final class Promotion {
    * which a model scores from its column batches (a filter above the scan would send it down the row path);
    * {@code evaluationHalf} picks the labelled evaluation rows from those scores, the id and label kept.
    */
-  public record Holdout(LocalDate date, Dataset<Row> day,
-      java.util.function.UnaryOperator<Dataset<Row>> evaluationHalf) {}
+  public record Holdout(LocalDate date, Dataset<Row> day, UnaryOperator<Dataset<Row>> evaluationHalf) {}
 
   private Promotion() {}
 
