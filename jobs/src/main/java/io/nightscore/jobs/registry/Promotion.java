@@ -1,7 +1,5 @@
 package io.nightscore.jobs.registry;
 
-import static org.apache.spark.sql.functions.col;
-
 import io.nightscore.common.BinaryMetrics;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.GateSettings;
@@ -105,10 +103,9 @@ public final class Promotion {
     }
     warehouse.spark().sparkContext().setJobDescription("gate: champion v" + champion + " on " + holdout.date());
     ModelStore.LoadedModel loaded = store.load(record);
-    Dataset<Row> scored = holdout.evaluationHalf().apply(Scoring.rawProbabilities(loaded.model(), loaded.encoding(),
-            holdout.day(), schema, List.of(schema.id(), schema.label()), "_raw"))
-        .select(col(schema.label()), record.calibration().apply(col("_raw")).as("_score"))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> scored = holdout.evaluationHalf().apply(Scoring.probabilities(loaded, holdout.day(), schema,
+            List.of(schema.id(), schema.label()), "_score"))
+        .select(schema.label(), "_score").persist(StorageLevel.MEMORY_AND_DISK());
     try {
       BinaryMetrics metrics = BinaryMetrics.compute(scored, schema.label(), "_score");
       MetricsTable.write(warehouse, List.of(new MetricsTable.Entry(champion, "gate", holdout.date(), "model",

@@ -3,7 +3,6 @@ package io.nightscore.jobs.score;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.nightscore.common.Calibration;
 import io.nightscore.common.CategoricalEncoding;
 import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
@@ -57,7 +56,7 @@ public final class Scoring {
    */
   public static Dataset<Row> scoreDay(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
       LocalDate date, long eventsVersion, Timestamp scoredAt) {
-    return probabilities(loaded, events, schema, schema.id(), "score").select(
+    return probabilities(loaded, events, schema, List.of(schema.id()), "score").select(
         col(schema.id()),
         lit(java.sql.Date.valueOf(date)).as("dt"),
         col("score"),
@@ -66,18 +65,14 @@ public final class Scoring {
         lit(scoredAt).as("scored_at"));
   }
 
-  /** As the overload below, with a stored model's booster, encoding and calibration. */
+  /**
+   * The columns {@code keep} of raw events and {@code scoreCol}, their published probability: a stored model's
+   * booster ({@link #rawProbabilities}), then its calibration.
+   */
   public static Dataset<Row> probabilities(ModelStore.LoadedModel loaded, Dataset<Row> events, EventSchema schema,
-      String keep, String scoreCol) {
-    return probabilities(loaded.model(), loaded.encoding(), loaded.record().calibration(), events, schema, keep,
-        scoreCol);
-  }
-
-  /** The column {@code keep} of raw events and {@code scoreCol}, their published probability (calibrated). */
-  public static Dataset<Row> probabilities(XGBoostClassificationModel model, CategoricalEncoding encoding,
-      Calibration calibration, Dataset<Row> events, EventSchema schema, String keep, String scoreCol) {
-    return rawProbabilities(model, encoding, events, schema, keep, "_raw")
-        .withColumn(scoreCol, calibration.apply(col("_raw"))).drop("_raw");
+      List<String> keep, String scoreCol) {
+    return rawProbabilities(loaded.model(), loaded.encoding(), events, schema, keep, "_raw")
+        .withColumn(scoreCol, loaded.record().calibration().apply(col("_raw"))).drop("_raw");
   }
 
   /**

@@ -238,6 +238,7 @@ class ScoringTest extends SparkTestBase {
     assertThat(BatchPredictor.predictColumnar(e.model().nativeBooster(), e.rows().select("id", "n", "x", "site"), 1,
         direct, "p")).as("not a columnar scan").isNull();
   }
+
   /**
    * Retrain scores its holdout day once from the bare scan, keeping the id and the label: with several columns
    * kept, each row still gets the score it gets with the id alone, and its own label.
