@@ -106,6 +106,12 @@ public final class Warehouse {
     return spark.read().format("delta").option("versionAsOf", version).load(path(table));
   }
 
+  /** One day of a dt-partitioned table as of one committed version: a filter on the partition column. */
+  public Dataset<Row> dayAt(Table table, long version, LocalDate date) {
+    return readAt(table, version).where(org.apache.spark.sql.functions.col("dt")
+        .equalTo(org.apache.spark.sql.functions.lit(java.sql.Date.valueOf(date))));
+  }
+
   /**
    * Replaces exactly one day of a dt-partitioned table: a rerun or a backfill of the same date never
    * duplicates rows and never touches another date. Returns the commit's version and rows written.

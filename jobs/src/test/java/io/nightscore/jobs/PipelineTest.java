@@ -97,7 +97,7 @@ class PipelineTest extends SparkTestBase {
 
   @Test
   @Order(4)
-  void retrainRecordsAModelWithHoldoutMetricsAndLineage() {
+  void retrainRecordsAModelWithHoldoutMetricsAndLineage() throws Exception {
     Cli.Run r = run("retrain", "--date", DAYS[3]);
     assertEquals(0, r.code(), r.err());
     assertThat(r.out()).contains("model_version=1").contains("holdout=2026-11-03")
@@ -112,6 +112,12 @@ class PipelineTest extends SparkTestBase {
     assertThat(m.<scala.collection.Map<String, String>>getAs("params").contains("scale_pos_weight")).isFalse();
     String path = m.getAs("artifact_path");
     assertTrue(Files.isRegularFile(Path.of(java.net.URI.create(path + "/booster.ubj"))), "native booster saved");
+    int rounds = m.getAs("num_rounds");
+    int best = m.getAs("best_iteration");
+    assertThat(rounds).as("early stopping trained rounds past the best one").isGreaterThan(best + 1);
+    assertEquals(best + 1, ml.dmlc.xgboost4j.java.XGBoost.loadModel(
+        Path.of(java.net.URI.create(path + "/booster.ubj")).toString()).getNumBoostedRound(),
+        "the saved booster is the one early stopping chose: rounds 0.." + best + " of " + rounds);
     double mean = m.getAs("holdout_mean_score");
     double rate = m.getAs("holdout_rate");
     assertThat(mean / rate).as("no scale_pos_weight: mean score near the rate").isBetween(0.6, 1.6);

@@ -138,8 +138,7 @@ public final class GpuCheckJob {
     ModelStore store = new ModelStore(warehouse);
     var record = ScoreJob.modelToScore(warehouse, store, new ModelRegistry(warehouse), options.modelVersion());
     long eventsVersion = warehouse.latestVersion(Table.EVENTS);
-    Dataset<Row> events = warehouse.readAt(Table.EVENTS, eventsVersion)
-        .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))));
+    Dataset<Row> events = warehouse.dayAt(Table.EVENTS, eventsVersion, date);
     // On a GPU cluster score predicts with xgboost4j-spark-gpu's transform from these assembled inputs; the CPU's
     // one-pass predictor (Scoring.probabilities) is not what a GPU would run.
     explainer.add("score", "model inputs (model v" + record.version() + ")", Scoring.assembledInputs(

@@ -1,6 +1,5 @@
 package io.nightscore.jobs.ingest;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
@@ -66,9 +65,8 @@ public final class IngestJob {
     spark.sparkContext().setJobDescription("ingest " + date + ": write quarantine");
     Warehouse.Commit q = warehouse.overwriteDay(plans.quarantine(), Table.QUARANTINE, date);
     Map<String, Long> reasons = new TreeMap<>();
-    for (Row r : warehouse.readAt(Table.QUARANTINE, q.version())
-        .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))))
-        .groupBy("reason").agg(count(lit(1))).collectAsList()) {
+    for (Row r : warehouse.dayAt(Table.QUARANTINE, q.version(), date).groupBy("reason").agg(count(lit(1)))
+        .collectAsList()) {
       reasons.put(r.getString(0), r.getLong(1));
     }
     long bad = reasons.values().stream().mapToLong(Long::longValue).sum();

@@ -119,6 +119,11 @@ public final class RetrainJob {
         .withColumn("_tune", tuneRow(settings, schema));
   }
 
+  /** The evaluation half of {@link #halves}' rows: every reported metric, the champion's at the gate too. */
+  static Dataset<Row> evaluationHalf(Dataset<Row> halves) {
+    return halves.where(functions.not(col("_tune")));
+  }
+
   /** Reads, checks and prepares the data of a retrain for {@code options.date()} (runs the statistics jobs). */
   public static Prepared prepare(SparkSession spark, Settings settings, Options options) {
     EventSchema schema = settings.schema();
@@ -203,8 +208,7 @@ public final class RetrainJob {
 
     return new Prepared(date, trainStart, trainEnd, holdoutDate, eventsVersion, trainRows, trainPositives,
         holdoutRows, windowCounts, trainEvents,
-        warehouse.readAt(Table.EVENTS, eventsVersion)
-            .where(col("dt").equalTo(lit(java.sql.Date.valueOf(holdoutDate)))), samplingRate, calibrationMethod,
+        warehouse.dayAt(Table.EVENTS, eventsVersion, holdoutDate), samplingRate, calibrationMethod,
         encoding, train, stopping);
   }
 
@@ -238,10 +242,15 @@ public final class RetrainJob {
     spark.sparkContext().setJobDescription("retrain " + date + ": train XGBoost");
     XGBoostClassifier clf = Trainer.classifier(schema, settings.categoricalMode(), settings.xgboost(), extra, true);
     long t0 = System.nanoTime();
-    XGBoostClassificationModel model = Trainer.fit(clf, train, stopping, schema.id());
+    XGBoostClassificationModel trained = Trainer.fit(clf, train, stopping, schema.id());
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
-    int rounds = (int) model.nativeBooster().getNumBoostedRound();
-    int bestIteration = bestIteration(model, rounds);
+    int rounds = (int) trained.nativeBooster().getNumBoostedRound();
+    int bestIteration = bestIteration(trained, rounds);
+    List<Double> trainCurve = Trainer.trainCurve(trained);
+    List<Double> tuneCurve = Trainer.tuneCurve(trained);
+    // From here on the model is the one early stopping chose: calibration, metrics, the gate and every score use
+    // rounds 0..best, not the rounds trained after it.
+    XGBoostClassificationModel model = BestRounds.keep(trained, bestIteration);
     long sampledTrainRows = samplingRate < 1 ? train.events().count() : trainRows;
 
     // The holdout day is scored once, from the bare scan (its column batches: a filter above the scan would send
@@ -260,7 +269,7 @@ public final class RetrainJob {
       calibration = Calibration.fit(calibrationMethod, samplingRate, holdout.where(col("_tune")), schema.label(),
           "_raw");
       spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate + " (evaluation half)");
-      metrics = BinaryMetrics.compute(holdout.where(functions.not(col("_tune")))
+      metrics = BinaryMetrics.compute(evaluationHalf(holdout)
           .select(col(schema.label()), calibration.apply(col("_raw")).as("_score")), schema.label(), "_score");
     } finally {
       holdout.unpersist();
@@ -283,8 +292,6 @@ public final class RetrainJob {
     params.put("tune_share", String.valueOf(settings.tuneShare()));
     String reportPath = artifacts + "/report/index.html";
     List<String> featureTypes = Arrays.asList(Features.types(schema, settings.categoricalMode()));
-    List<Double> trainCurve = Trainer.trainCurve(model);
-    List<Double> tuneCurve = Trainer.tuneCurve(model);
     Map<String, Double> featureGain = Trainer.featureGain(model, schema.features());
     ModelRecord record = store.register(version -> new ModelRecord(version, Instant.now(), trainStart, trainEnd,
         holdoutDate, eventsVersion, schema.features(), featureTypes, schema.categorical(), params, rounds,
@@ -300,7 +307,7 @@ public final class RetrainJob {
     spark.sparkContext().setJobDescription("retrain " + date + ": gate v" + version + " against the champion");
     ModelRegistry.Decision decision = Promotion.gate(warehouse, schema, settings.gate(), record, metrics,
         new Promotion.Holdout(holdoutDate, p.holdoutDay(),
-            scored -> halves(scored, settings, schema, holdoutDate).where(functions.not(col("_tune")))));
+            scored -> evaluationHalf(halves(scored, settings, schema, holdoutDate))));
     LOG.info("retrain {}: model v{} on events v{} ({} train rows {}..{}, {} after sampling, holdout {}), {} rounds "
             + "(best {}) in {}s; calibration {}; evaluation half AUC {} log loss {} NE {} calibration ratio {}",
         date, version, eventsVersion, trainRows, trainStart, trainEnd, sampledTrainRows, holdoutDate, rounds,

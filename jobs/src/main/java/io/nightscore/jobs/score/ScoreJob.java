@@ -1,8 +1,5 @@
 package io.nightscore.jobs.score;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-
 import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.Digests;
 import io.nightscore.common.EventSchema;
@@ -70,8 +67,7 @@ public final class ScoreJob {
     }
 
     long eventsVersion = warehouse.latestVersion(Table.EVENTS);
-    Dataset<Row> events = warehouse.readAt(Table.EVENTS, eventsVersion)
-        .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))));
+    Dataset<Row> events = warehouse.dayAt(Table.EVENTS, eventsVersion, date);
     List<String> problems = new ArrayList<>(problems(store, record, schema, events.schema()));
     if (shadow != null) {
       problems.addAll(problems(store, shadow, schema, events.schema()));
