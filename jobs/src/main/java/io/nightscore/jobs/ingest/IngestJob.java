@@ -26,6 +26,15 @@ import org.slf4j.LoggerFactory;
 public final class IngestJob {
   private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
 
+  /**
+   * Spark compiles a stage into one method only up to this many columns (default 100) and runs wider ones row by
+   * row in its interpreter. Ingest's checks carry every raw column beside its typed value (~120 columns for 56
+   * features), so ingest plans its queries with a limit that fits them. Not raised for every job: the generator's
+   * wide aggregate, compiled that way, fails in Spark 3.5 with an IllegalAccessError (a split class reading
+   * BufferedRowIterator.partitionIndex).
+   */
+  static final String MAX_FIELDS = "spark.sql.codegen.maxFields";
+
   /** Raw file formats ingest reads. */
   public enum Format { CSV, JSON, PARQUET }
 
@@ -46,13 +55,37 @@ public final class IngestJob {
   private IngestJob() {}
 
   public static Result run(SparkSession spark, Settings settings, Options options) {
-    EventSchema schema = settings.schema();
     Warehouse warehouse = new Warehouse(spark, settings);
-    LocalDate date = options.date();
-    spark.sparkContext().setJobDescription("ingest " + date + ": read " + options.input());
+    spark.sparkContext().setJobDescription("ingest " + options.date() + ": read " + options.input());
 
     Timestamp ingestedAt = Timestamp.from(Instant.now());
     Plans plans = plans(spark, settings, options, ingestedAt);
+    return compiledUpTo(spark, plans.widest(), () -> write(warehouse, settings, options, plans));
+  }
+
+  /**
+   * Runs {@code work} with queries of up to {@code columns} columns whole-stage compiled ({@link #MAX_FIELDS} raised
+   * to that when lower), then puts the session's setting back as it was (set or unset).
+   */
+  static <T> T compiledUpTo(SparkSession spark, int columns, java.util.function.Supplier<T> work) {
+    org.apache.spark.sql.RuntimeConfig conf = spark.conf();
+    scala.Option<String> before = conf.getAll().get(MAX_FIELDS);
+    int current = Integer.parseInt(conf.get(MAX_FIELDS));
+    conf.set(MAX_FIELDS, Math.max(current, columns));
+    try {
+      return work.get();
+    } finally {
+      if (before.isDefined()) {
+        conf.set(MAX_FIELDS, before.get());
+      } else {
+        conf.unset(MAX_FIELDS);
+      }
+    }
+  }
+
+  private static Result write(Warehouse warehouse, Settings settings, Options options, Plans plans) {
+    SparkSession spark = warehouse.spark();
+    LocalDate date = options.date();
     Dataset<Row> raw = plans.raw();
 
     spark.sparkContext().setJobDescription("ingest " + date + ": count raw rows");
@@ -96,9 +129,10 @@ public final class IngestJob {
 
   /**
    * The dataframes one ingest writes, before anything runs: the raw rows (with their source file), the
-   * rows for {@code events} and the rows for {@code quarantine}. Fails when the input lacks a contract column.
+   * rows for {@code events} and the rows for {@code quarantine}; {@code widest}: the columns of the judged rows
+   * both come from. Fails when the input lacks a contract column.
    */
-  public record Plans(Dataset<Row> raw, Dataset<Row> events, Dataset<Row> quarantine) {}
+  public record Plans(Dataset<Row> raw, Dataset<Row> events, Dataset<Row> quarantine, int widest) {}
 
   public static Plans plans(SparkSession spark, Settings settings, Options options, Timestamp ingestedAt) {
     EventSchema schema = settings.schema();
@@ -111,7 +145,7 @@ public final class IngestJob {
     }
     Dataset<Row> validated = IngestRules.validate(raw, schema, options.date());
     return new Plans(raw, IngestRules.events(validated, schema, options.date(), ingestedAt),
-        IngestRules.quarantine(validated, schema, options.date(), ingestedAt));
+        IngestRules.quarantine(validated, schema, options.date(), ingestedAt), validated.columns().length);
   }
 
   /**

@@ -94,4 +94,32 @@ class IngestJobTest extends SparkTestBase {
         new IngestJob.Options(LocalDate.of(2026, 11, 1), input.toString(), IngestJob.Format.CSV)))
         .isInstanceOf(JobFailedException.class).hasMessageContaining("has no rows");
   }
+
+  /** Whether the plan has a whole-stage compiled stage holding a projection. */
+  static boolean projectionCompiled(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rows) {
+    return rows.queryExecution().executedPlan().find(p -> p instanceof
+        org.apache.spark.sql.execution.WholeStageCodegenExec && p.find(
+            c -> c instanceof org.apache.spark.sql.execution.ProjectExec).isDefined()).isDefined();
+  }
+
+  @Test
+  void wideChecksAreCompiledAndTheSessionSettingIsPutBack() {
+    org.apache.spark.sql.Column[] wide = new org.apache.spark.sql.Column[150];
+    for (int i = 0; i < wide.length; i++) {
+      wide[i] = org.apache.spark.sql.functions.col("id").plus(i).as("c" + i);
+    }
+    assertFalse(spark.conf().getAll().contains(IngestJob.MAX_FIELDS), "the test session leaves it unset");
+    assertFalse(projectionCompiled(spark.range(10).select(wide)), "Spark's default interprets 150 columns");
+    assertThat(IngestJob.compiledUpTo(spark, 150, () -> projectionCompiled(spark.range(10).select(wide))))
+        .as("compiled inside").isTrue();
+    assertFalse(spark.conf().getAll().contains(IngestJob.MAX_FIELDS), "unset again after");
+
+    spark.conf().set(IngestJob.MAX_FIELDS, "200");
+    try {
+      assertThat(IngestJob.compiledUpTo(spark, 150, () -> spark.conf().get(IngestJob.MAX_FIELDS))).isEqualTo("200");
+      assertEquals("200", spark.conf().get(IngestJob.MAX_FIELDS), "a higher setting is kept");
+    } finally {
+      spark.conf().unset(IngestJob.MAX_FIELDS);
+    }
+  }
 }
