@@ -116,13 +116,19 @@ public final class BenchJob {
      * billion rows is scored at. NaN with fewer than two days, or when the larger did not take longer.
      */
     public double marginalRowsPerSecond() {
-      if (scaling.size() < 2) {
+      List<Scale> days = marginDays();
+      if (days.isEmpty()) {
         return Double.NaN;
       }
-      Scale big = scaling.get(scaling.size() - 1);
-      Scale before = scaling.get(scaling.size() - 2);
+      Scale before = days.get(0);
+      Scale big = days.get(1);
       double seconds = big.seconds() - before.seconds();
       return big.rows() > before.rows() && seconds > 0 ? (big.rows() - before.rows()) / seconds : Double.NaN;
+    }
+
+    /** The two days the margin is measured between: the one before the largest, then the largest; none with one. */
+    public List<Scale> marginDays() {
+      return scaling.size() < 2 ? List.of() : scaling.subList(scaling.size() - 2, scaling.size());
     }
 
     /** {@link #marginalRowsPerSecond} ÷ native prediction's rows a second. */

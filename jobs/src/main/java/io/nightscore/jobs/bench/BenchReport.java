@@ -46,9 +46,9 @@ final class BenchReport {
           + (o.launcher() == null ? " (in-process)" : " (own JVM, heap " + o.childHeap() + ")"), s.seconds(),
           s.rows() / s.seconds(), s.memory(), s.peakMb());
     }
-    if (r.scaling().size() >= 2) {
-      BenchJob.Scale big = r.scaling().get(r.scaling().size() - 1);
-      BenchJob.Scale before = r.scaling().get(r.scaling().size() - 2);
+    if (!r.marginDays().isEmpty()) {
+      BenchJob.Scale before = r.marginDays().get(0);
+      BenchJob.Scale big = r.marginDays().get(1);
       out.printf(Locale.ROOT, "%-44s %12.2f s %14.0f   %.3g x native prediction%n", "  rows " + size(before.rows())
           + " -> " + size(big.rows()) + " (the margin)", big.seconds() - before.seconds(), r.marginalRowsPerSecond(),
           r.marginalVsNative());

@@ -9,7 +9,7 @@ import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
 import io.nightscore.common.Warehouse;
 import io.nightscore.jobs.JobFailedException;
-import io.nightscore.jobs.retrain.Sampling;
+import io.nightscore.jobs.retrain.RetrainJob;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -44,9 +44,8 @@ final class PythonPeer {
     Dataset<Row> atTraining = warehouse.readAt(Table.EVENTS, model.eventsVersion());
     Dataset<Row> train = atTraining.where(col("dt").between(java.sql.Date.valueOf(model.trainStart()),
         java.sql.Date.valueOf(model.trainEnd())));
-    Column tuneRow = Sampling.unit(settings.retrainSeed(), col(schema.id())).lt(settings.tuneShare());
-    Dataset<Row> tune = atTraining.where(col("dt").equalTo(lit(java.sql.Date.valueOf(model.holdoutDate()))))
-        .where(tuneRow);
+    Dataset<Row> tune = warehouse.dayAt(Table.EVENTS, model.eventsVersion(), model.holdoutDate())
+        .where(RetrainJob.tuneRow(settings, schema));
     Dataset<Row> scored = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(scoredDate))));
     spark.sparkContext().setJobDescription("evaluate: export the peer's data to " + dir);
     train.select(select).write().mode("overwrite").option("header", "true").csv(dir + "/train");

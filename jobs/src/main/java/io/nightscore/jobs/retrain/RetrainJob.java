@@ -105,7 +105,7 @@ public final class RetrainJob {
    * True for the holdout day's tuning half (early stopping and calibration), false for its evaluation half: a
    * seeded hash of (dt, id), so prepare's early-stopping rows and run's calibration rows are the same half.
    */
-  static Column tuneRow(Settings settings, EventSchema schema) {
+  public static Column tuneRow(Settings settings, EventSchema schema) {
     return Sampling.unit(settings.retrainSeed(), col(schema.id())).lt(settings.tuneShare());
   }
 

@@ -76,19 +76,13 @@ public final class Scoring {
   }
 
   /**
-   * The column {@code keep} of raw events and {@code scoreCol}, the booster's own P(label = 1). On the CPU the
-   * model inputs are computed inside the prediction pass, from the scan's column batches when the events are a
-   * plain columnar scan ({@link BatchPredictor#predictColumnar}), else from its rows
+   * The columns {@code keep} of raw events, in that order, and {@code scoreCol}, the booster's own P(label = 1).
+   * On the CPU the model inputs are computed inside the prediction pass, from the scan's column batches when the
+   * events are a plain columnar scan ({@link BatchPredictor#predictColumnar}), else from its rows
    * ({@link BatchPredictor#predictEvents}); with the RAPIDS Accelerator on (or a feature column of a type that
    * pass does not read) they are assembled with Spark expressions first, and the other columns of that assembly
    * come along.
    */
-  public static Dataset<Row> rawProbabilities(XGBoostClassificationModel model, CategoricalEncoding encoding,
-      Dataset<Row> events, EventSchema schema, String keep, String scoreCol) {
-    return rawProbabilities(model, encoding, events, schema, List.of(keep), scoreCol);
-  }
-
-  /** As above, keeping the columns {@code keep} of the events, in that order, then {@code scoreCol}. */
   public static Dataset<Row> rawProbabilities(XGBoostClassificationModel model, CategoricalEncoding encoding,
       Dataset<Row> events, EventSchema schema, List<String> keep, String scoreCol) {
     List<String> features = featureNames(model);

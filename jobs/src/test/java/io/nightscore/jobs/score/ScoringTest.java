@@ -250,7 +250,7 @@ class ScoringTest extends SparkTestBase {
     e.rows().repartition(2).write().mode("overwrite").parquet(path);
     Dataset<Row> scan = spark.read().parquet(path);
     Map<String, Double> byId = new HashMap<>();
-    for (Row r : Scoring.rawProbabilities(e.model(), e.encoding(), scan, e.schema(), "id", "p").collectAsList()) {
+    for (Row r : Scoring.rawProbabilities(e.model(), e.encoding(), scan, e.schema(), List.of("id"), "p").collectAsList()) {
       byId.put(r.getString(0), r.getDouble(1));
     }
     Map<String, Integer> labels = new HashMap<>();
