@@ -432,11 +432,11 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-      if (rows < 100 || sizes.isEmpty() || sizes.stream().anyMatch(s -> s < rows) || rounds < 1
-          || !(samplingRate > 0 && samplingRate < 1) || repeats < 1) {
-        throw new IllegalArgumentException("bench needs --rows >= 100, --sizes each >= --rows (" + rows + "), "
-            + "--rounds >= 1, --sampling-rate in (0, 1) and --repeats >= 1; got rows=" + rows + " sizes=" + sizes
-            + " rounds=" + rounds + " sampling-rate=" + samplingRate + " repeats=" + repeats);
+      if (rows < 100 || sizes.isEmpty() || sizes.stream().anyMatch(s -> s < rows) || !ascending(sizes)
+          || rounds < 1 || !(samplingRate > 0 && samplingRate < 1) || repeats < 1) {
+        throw new IllegalArgumentException("bench needs --rows >= 100, --sizes each >= --rows (" + rows + ") and "
+            + "smallest first, --rounds >= 1, --sampling-rate in (0, 1) and --repeats >= 1; got rows=" + rows
+            + " sizes=" + sizes + " rounds=" + rounds + " sampling-rate=" + samplingRate + " repeats=" + repeats);
       }
       String home = System.getenv("NIGHTSCORE_HOME");
       List<String> launcher = null;
@@ -607,6 +607,16 @@ public final class Main implements Callable<Integer> {
       });
       return 0;
     }
+  }
+
+  /** Each value larger than the one before it. */
+  static boolean ascending(List<Long> values) {
+    for (int i = 1; i < values.size(); i++) {
+      if (values.get(i) <= values.get(i - 1)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static <E extends Enum<E>> E parseEnum(Class<E> type, String value, String option) {

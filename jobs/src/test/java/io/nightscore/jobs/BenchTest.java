@@ -85,6 +85,17 @@ class BenchTest extends SparkTestBase {
     assertThat(Files.readString(foreign.resolve("keep.txt"))).isEqualTo("mine");
   }
 
+  /** The margin and the scaling ratio read the last sizes as the largest: sizes out of order are refused. */
+  @Test
+  void sizesMustComeSmallestFirst() {
+    Path out = scratch.resolve("bench-unsorted");
+    Cli.Run r = Cli.run(spark, List.of(), "bench", "--rows", "3000", "--sizes", "6000,3000", "--in-process",
+        "--no-python", "--out", out.toString());
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertThat(r.err()).contains("smallest first").contains("sizes=[6000, 3000]");
+    assertThat(out).doesNotExist();
+  }
+
   /** The margin: what the largest day added over the one before it, so each job's own fixed costs cancel. */
   @Test
   void theMarginIsTheLargestDaysExtraRowsOverItsExtraSeconds() {
