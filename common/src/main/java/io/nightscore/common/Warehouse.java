@@ -108,8 +108,17 @@ public final class Warehouse {
 
   /** One day of a dt-partitioned table as of one committed version: a filter on the partition column. */
   public Dataset<Row> dayAt(Table table, long version, LocalDate date) {
-    return readAt(table, version).where(org.apache.spark.sql.functions.col("dt")
-        .equalTo(org.apache.spark.sql.functions.lit(java.sql.Date.valueOf(date))));
+    return readAt(table, version).where(onDay(date));
+  }
+
+  /** One day of a dt-partitioned table as it is now: a filter on the partition column. */
+  public Dataset<Row> day(Table table, LocalDate date) {
+    return read(table).where(onDay(date));
+  }
+
+  private static org.apache.spark.sql.Column onDay(LocalDate date) {
+    return org.apache.spark.sql.functions.col("dt")
+        .equalTo(org.apache.spark.sql.functions.lit(java.sql.Date.valueOf(date)));
   }
 
   /**

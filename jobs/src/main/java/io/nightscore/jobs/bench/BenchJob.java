@@ -200,7 +200,7 @@ public final class BenchJob {
     // Scoring days: the holdout day's events replicated (new ids) up to each size.
     List<LocalDate> days = new ArrayList<>();
     List<Long> dayRows = new ArrayList<>();
-    Dataset<Row> holdout = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(HOLDOUT_DAY))));
+    Dataset<Row> holdout = warehouse.day(Table.EVENTS, HOLDOUT_DAY);
     long holdoutRows = holdout.count();
     for (int i = 0; i < o.sizes().size(); i++) {
       LocalDate day = RETRAIN_DATE.plusDays(i);
@@ -278,7 +278,7 @@ public final class BenchJob {
    */
   static Breakdown breakdown(SparkSession spark, Warehouse warehouse, EventSchema schema,
       ModelStore.LoadedModel loaded, LocalDate day, double endToEnd) {
-    Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
+    Dataset<Row> events = warehouse.day(Table.EVENTS, day);
     double scan = bestOfTwo(() -> Scoring.scanned(loaded, events, schema, schema.id()).count());
     double predict = noop(Scoring.scoreDay(loaded, events, schema, day, 0, Timestamp.from(Instant.now())));
     return new Breakdown(scan, predict - scan, endToEnd - predict);
@@ -306,7 +306,7 @@ public final class BenchJob {
    */
   static double nativePredict(Warehouse warehouse, EventSchema schema, ModelStore.LoadedModel loaded, LocalDate day,
       int threads) {
-    Dataset<Row> events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(day))));
+    Dataset<Row> events = warehouse.day(Table.EVENTS, day);
     Dataset<Row> assembled = Features.assemble(events, schema, loaded.encoding())
         .select(schema.features().stream().map(f -> col(f).cast("float")).toArray(Column[]::new));
     long n = events.count();

@@ -114,8 +114,8 @@ public final class EvaluateJob {
 
     spark.sparkContext().setJobDescription("evaluate: judge " + last + " against labels and true probabilities");
     java.sql.Date day = java.sql.Date.valueOf(last);
-    Dataset<Row> judged = warehouse.read(Table.SCORES).where(col("dt").equalTo(lit(day))).select(id, "score")
-        .join(warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(day))).select(id, label), id)
+    Dataset<Row> judged = warehouse.day(Table.SCORES, last).select(id, "score")
+        .join(warehouse.day(Table.EVENTS, last).select(id, label), id)
         .join(spark.read().parquet(raw + "/truth").where(col("dt").equalTo(lit(day)))
             .withColumnRenamed("event_id", id).select(id, "p_true"), id);
     List<String> scorers = new ArrayList<>(List.of("model", "true_probability"));

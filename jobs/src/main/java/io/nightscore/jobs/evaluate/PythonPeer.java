@@ -1,7 +1,6 @@
 package io.nightscore.jobs.evaluate;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.ModelRecord;
@@ -46,7 +45,7 @@ final class PythonPeer {
         java.sql.Date.valueOf(model.trainEnd())));
     Dataset<Row> tune = warehouse.dayAt(Table.EVENTS, model.eventsVersion(), model.holdoutDate())
         .where(RetrainJob.tuneRow(settings, schema));
-    Dataset<Row> scored = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(java.sql.Date.valueOf(scoredDate))));
+    Dataset<Row> scored = warehouse.day(Table.EVENTS, scoredDate);
     spark.sparkContext().setJobDescription("evaluate: export the peer's data to " + dir);
     train.select(select).write().mode("overwrite").option("header", "true").csv(dir + "/train");
     tune.select(select).write().mode("overwrite").option("header", "true").csv(dir + "/tune");

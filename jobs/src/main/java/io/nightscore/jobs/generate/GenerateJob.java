@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 
+import io.nightscore.common.SessionSettings;
 import io.nightscore.common.SqlSafety;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -73,13 +74,10 @@ public final class GenerateJob {
     spark.sparkContext().setJobDescription("generate: compute " + total + " events");
     // The world is one wide projection whose generated code exceeds the JVM's 64 KB method limit;
     // skip whole-stage codegen for this write instead of failing to compile and falling back.
-    String wholeStage = spark.conf().get("spark.sql.codegen.wholeStage");
-    spark.conf().set("spark.sql.codegen.wholeStage", "false");
-    try {
+    SessionSettings.with(spark, "spark.sql.codegen.wholeStage", "false", () -> {
       events.write().mode(SaveMode.Overwrite).parquet(staging);
-    } finally {
-      spark.conf().set("spark.sql.codegen.wholeStage", wholeStage);
-    }
+      return null;
+    });
     try {
       Dataset<Row> staged = spark.read().parquet(staging);
       List<Column> raw = new ArrayList<>();

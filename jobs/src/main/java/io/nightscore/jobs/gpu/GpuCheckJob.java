@@ -1,7 +1,6 @@
 package io.nightscore.jobs.gpu;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 
 import io.nightscore.common.CategoricalEncoding;
@@ -112,8 +111,8 @@ public final class GpuCheckJob {
     explainer.add("ingest", "events rows", ingest.events());
     explainer.add("ingest", "quarantine rows", ingest.quarantine());
     if (warehouse.exists(Table.QUARANTINE)) {
-      explainer.add("ingest", "quarantine reasons", warehouse.read(Table.QUARANTINE)
-          .where(col("dt").equalTo(lit(java.sql.Date.valueOf(date)))).groupBy("reason").count());
+      explainer.add("ingest", "quarantine reasons", warehouse.day(Table.QUARANTINE, date)
+          .groupBy("reason").count());
     }
 
     // retrain: everything before XGBoost (the statistics jobs run: the later queries embed their results).

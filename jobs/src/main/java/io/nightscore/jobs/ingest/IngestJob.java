@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 
 import io.nightscore.common.EventSchema;
+import io.nightscore.common.SessionSettings;
 import io.nightscore.common.Settings;
 import io.nightscore.common.Table;
 import io.nightscore.common.Warehouse;
@@ -68,19 +69,8 @@ public final class IngestJob {
    * to that when lower), then puts the session's setting back as it was (set or unset).
    */
   static <T> T compiledUpTo(SparkSession spark, int columns, java.util.function.Supplier<T> work) {
-    org.apache.spark.sql.RuntimeConfig conf = spark.conf();
-    scala.Option<String> before = conf.getAll().get(MAX_FIELDS);
-    int current = Integer.parseInt(conf.get(MAX_FIELDS));
-    conf.set(MAX_FIELDS, Math.max(current, columns));
-    try {
-      return work.get();
-    } finally {
-      if (before.isDefined()) {
-        conf.set(MAX_FIELDS, before.get());
-      } else {
-        conf.unset(MAX_FIELDS);
-      }
-    }
+    int current = Integer.parseInt(spark.conf().get(MAX_FIELDS));
+    return SessionSettings.with(spark, MAX_FIELDS, String.valueOf(Math.max(current, columns)), work);
   }
 
   private static Result write(Warehouse warehouse, Settings settings, Options options, Plans plans) {

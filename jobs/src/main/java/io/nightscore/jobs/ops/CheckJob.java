@@ -51,19 +51,18 @@ public final class CheckJob {
         throw new JobFailedException(warehouse.qualified(t) + " does not exist: nothing to check for " + date);
       }
     }
-    Date day = Date.valueOf(date);
     List<Check> checks = new ArrayList<>();
     spark.sparkContext().setJobDescription("check " + date);
 
-    long events = warehouse.read(Table.EVENTS).where(col("dt").equalTo(lit(day))).count();
+    long events = warehouse.day(Table.EVENTS, date).count();
     long quarantined = warehouse.exists(Table.QUARANTINE)
-        ? warehouse.read(Table.QUARANTINE).where(col("dt").equalTo(lit(day))).count() : 0;
+        ? warehouse.day(Table.QUARANTINE, date).count() : 0;
     Long rowsIn = rawRows(warehouse, date);
     checks.add(new Check("rows ingested + quarantined = raw rows", rowsIn != null && events + quarantined == rowsIn,
         rowsIn == null ? "no ingest commit for " + date + " in " + warehouse.qualified(Table.EVENTS)
             : String.format(Locale.ROOT, "%d + %d vs %d raw", events, quarantined, rowsIn)));
 
-    Row s = warehouse.read(Table.SCORES).where(col("dt").equalTo(lit(day))).agg(count(lit(1)),
+    Row s = warehouse.day(Table.SCORES, date).agg(count(lit(1)),
         sum(when(col("score").isNull().or(isnan(col("score"))).or(col("score").lt(0)).or(col("score").gt(1)), 1)
             .otherwise(0)), avg("score")).head();
     long scored = s.getLong(0);

@@ -1,6 +1,5 @@
 package io.nightscore.jobs.registry;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
@@ -110,7 +109,7 @@ public final class ModelsJob {
     if (!warehouse.exists(Table.SCORES)) {
       throw new JobFailedException(warehouse.qualified(Table.SCORES) + " does not exist: nothing has been scored");
     }
-    List<Row> runs = warehouse.read(Table.SCORES).where(col("dt").equalTo(lit(java.sql.Date.valueOf(date))))
+    List<Row> runs = warehouse.day(Table.SCORES, date)
         .groupBy("model_version", "events_version").agg(count(lit(1)).as("rows"), min("scored_at"), max("scored_at"))
         .orderBy("model_version").collectAsList();
     if (runs.isEmpty()) {

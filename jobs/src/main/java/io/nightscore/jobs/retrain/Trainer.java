@@ -3,6 +3,7 @@ package io.nightscore.jobs.retrain;
 import io.nightscore.common.DevicePreflight;
 import io.nightscore.common.EventSchema;
 import io.nightscore.common.Features;
+import io.nightscore.common.SessionSettings;
 import io.nightscore.common.XGBoostSettings;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -182,14 +183,8 @@ public final class Trainer {
     if (stopping != null) {
       clf.setEvalDataset(stopping);
     }
-    org.apache.spark.sql.RuntimeConfig conf = train.events().sparkSession().conf();
-    String adaptive = conf.get(ADAPTIVE, "true");
-    conf.set(ADAPTIVE, "false");
-    try {
-      return clf.fit(laidOut.apply(train));
-    } finally {
-      conf.set(ADAPTIVE, adaptive);
-    }
+    return SessionSettings.with(train.events().sparkSession(), ADAPTIVE, "false",
+        () -> clf.fit(laidOut.apply(train)));
   }
 
   private static final String ADAPTIVE = "spark.sql.adaptive.enabled";
