@@ -1,24 +1,25 @@
 package io.nightscore.jobs;
 
 import com.typesafe.config.Config;
-import io.nightscore.common.ConfigLoader;
-import io.nightscore.common.ModelStore;
-import io.nightscore.common.Settings;
-import io.nightscore.common.SqlSafety;
-import io.nightscore.common.Warehouse;
-import io.nightscore.jobs.bench.BenchJob;
-import io.nightscore.jobs.evaluate.EvaluateJob;
-import io.nightscore.jobs.generate.GenerateJob;
-import io.nightscore.jobs.gpu.GpuCheckJob;
-import io.nightscore.jobs.gpu.GpuPlacement;
+import io.nightscore.common.config.ConfigLoader;
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.registry.ModelStore;
+import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.sql.SqlSafety;
+import io.nightscore.common.table.Warehouse;
 import io.nightscore.jobs.ingest.IngestJob;
 import io.nightscore.jobs.ops.CheckJob;
 import io.nightscore.jobs.ops.MaintainJob;
 import io.nightscore.jobs.registry.ModelsJob;
-import io.nightscore.jobs.report.ModelReport;
+import io.nightscore.jobs.retrain.ModelReport;
 import io.nightscore.jobs.retrain.RetrainJob;
 import io.nightscore.jobs.score.ScoreJob;
 import io.nightscore.jobs.sql.SqlJob;
+import io.nightscore.tools.bench.BenchJob;
+import io.nightscore.tools.demo.DemoJob;
+import io.nightscore.tools.evaluate.EvaluateJob;
+import io.nightscore.tools.generate.GenerateJob;
+import io.nightscore.tools.gpu.GpuCheckJob;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,11 +32,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine;
 
 /**
  * The nightscore command line: {@code nightscore [--config FILE] [--conf key=value]... <command> [options]}.
@@ -74,6 +75,7 @@ public final class Main implements Callable<Integer> {
     CommandLine cl = new CommandLine(new Main(sessions, out));
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       String name = commandLine.getCommandName();
       if (ex instanceof JobFailedException) {
@@ -140,28 +142,25 @@ public final class Main implements Callable<Integer> {
     T run(SparkSession spark, Settings settings);
   }
 
-  static LocalDate date(String value) {
-    return SqlSafety.parseDate(value, "--date");
-  }
-
   /** Prints the nightscore and library versions. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"nightscore " + io.nightscore.common.BuildInfo.nightscoreVersion()
-          + " (xgboost4j-spark-gpu " + io.nightscore.common.BuildInfo.xgboostVersion() + ")"};
+      return new String[] {"nightscore " + io.nightscore.common.config.BuildInfo.nightscoreVersion()
+          + " (xgboost4j-spark-gpu " + io.nightscore.common.config.BuildInfo.xgboostVersion() + ")"};
     }
   }
 
   @Command(name = "generate", description = "Write synthetic raw ad events (and their true probabilities).")
   static final class Generate implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--start-date", required = true, paramLabel = "D") String startDate;
-    @Option(names = "--days", required = true, paramLabel = "N") int days;
+    @Option(names = "--start-date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "First day (yyyy-MM-dd).") LocalDate startDate;
+    @Option(names = "--days", required = true, paramLabel = "N", description = "Days to write.") int days;
     @Option(names = "--rows-per-day", defaultValue = "100000", paramLabel = "R") long rowsPerDay;
     @Option(names = "--seed", defaultValue = "42", paramLabel = "S") long seed;
     @Option(names = "--output", required = true, paramLabel = "PATH") String output;
-    @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") String format;
+    @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") IngestJob.Format format;
     @Option(names = "--base-rate", defaultValue = "0.012", description = "Mean true conversion probability.")
     double baseRate;
     @Option(names = "--world", defaultValue = "default", description = "default or criteo") String world;
@@ -171,11 +170,10 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
       GenerateJob.Result r = main.withSession("generate", (spark, settings) -> GenerateJob.run(spark,
-          new GenerateJob.Options(start, days, rowsPerDay, seed, output, format, baseRate, dirtyRate, world)));
-      main.out.printf(Locale.ROOT, "generate: rows=%d days=%d intercept=%.4f events=%s truth=%s%n",
-          r.rows(), r.days(), r.intercept(), r.eventsPath(), r.truthPath());
+          new GenerateJob.Options(startDate, days, rowsPerDay, seed, output, format.name().toLowerCase(Locale.ROOT),
+              baseRate, dirtyRate, world)));
+      main.out.println(r.line());
       return 0;
     }
   }
@@ -183,18 +181,17 @@ public final class Main implements Callable<Integer> {
   @Command(name = "ingest", description = "Load one day of raw events into the events table (bad rows to quarantine).")
   static final class Ingest implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--date", required = true, paramLabel = "D") String date;
-    @Option(names = "--input", required = true, paramLabel = "PATH") String input;
-    @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") String format;
+    @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "The day (yyyy-MM-dd): every event's time must fall on it.") LocalDate date;
+    @Option(names = "--input", required = true, paramLabel = "PATH", description = "The day's raw files (a file or "
+        + "a folder).") String input;
+    @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") IngestJob.Format format;
 
     @Override
     public Integer call() {
-      LocalDate d = date(date);
-      IngestJob.Format f = parseEnum(IngestJob.Format.class, format, "--format");
       IngestJob.Result r = main.withSession("ingest",
-          (spark, settings) -> IngestJob.run(spark, settings, new IngestJob.Options(d, input, f)));
-      main.out.printf(Locale.ROOT, "ingest %s: rows_in=%d written=%d quarantined=%d reasons=%s events_version=%d%n",
-          r.date(), r.rowsIn(), r.rowsWritten(), r.rowsQuarantined(), r.reasons(), r.eventsVersion());
+          (spark, settings) -> IngestJob.run(spark, settings, new IngestJob.Options(date, input, format)));
+      main.out.println(r.line());
       return 0;
     }
   }
@@ -202,10 +199,11 @@ public final class Main implements Callable<Integer> {
   @Command(name = "retrain", description = "Train a model on the window-days days before --date (the last is the holdout).")
   static final class Retrain implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--date", required = true, paramLabel = "D") String date;
+    @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "The night (yyyy-MM-dd): trains on the days before it.") LocalDate date;
     @Option(names = "--recipe", defaultValue = "default",
         description = "default, or predecessor (scale_pos_weight = negatives/positives, no calibration; for contrast)")
-    String recipe;
+    RetrainJob.Recipe recipe;
     @Option(names = "--events-version", paramLabel = "V",
         description = "Read the events table at this Delta version (default: the newest); same version + same "
             + "config = same model")
@@ -213,20 +211,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      LocalDate d = date(date);
-      RetrainJob.Recipe rc = parseEnum(RetrainJob.Recipe.class, recipe, "--recipe");
       RetrainJob.Result r = main.withSession("retrain",
-          (spark, settings) -> RetrainJob.run(spark, settings, new RetrainJob.Options(d, rc, eventsVersion)));
-      main.out.printf(Locale.ROOT,
-          "retrain %s: model_version=%d events_version=%d train=%s..%s train_rows=%d sampled_train_rows=%d holdout=%s "
-              + "holdout_rows=%d rounds=%d best_iteration=%d calibration=\"%s\" eval_rows=%d auc=%.4f pr_auc=%.4f "
-              + "logloss=%.5f ne=%.4f calibration_ratio=%.3f ece=%.5f train_seconds=%.1f report=%s%n",
-          d, r.modelVersion(), r.eventsVersion(), r.trainStart(), r.trainEnd(), r.trainRows(), r.sampledTrainRows(),
-          r.holdoutDate(), r.holdoutRows(), r.rounds(), r.bestIteration(), r.calibration(), r.holdout().rows(),
-          r.holdout().auc(), r.holdout().prAuc(), r.holdout().logLoss(), r.holdout().normalizedEntropy(),
-          r.holdout().calibrationRatio(), r.holdout().ece(), r.trainSeconds(), r.reportPath());
-      // Promoted or not, retrain succeeded: the decision is printed and recorded, and the exit code is 0.
-      main.out.println("retrain " + d + ": gate " + ModelsJob.describe(r.decision()));
+          (spark, settings) -> RetrainJob.run(spark, settings, new RetrainJob.Options(date, recipe, eventsVersion)));
+      r.lines(date).forEach(main.out::println);
       return 0;
     }
   }
@@ -253,8 +240,10 @@ public final class Main implements Callable<Integer> {
     @ParentCommand Main main;
     @Option(names = "--world", defaultValue = "default", description = "default or criteo (with --config conf/criteo.conf)")
     String world;
-    @Option(names = "--recipe", defaultValue = "default", description = "default or predecessor") String recipe;
-    @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D") String startDate;
+    @Option(names = "--recipe", defaultValue = "default", description = "default or predecessor")
+    RetrainJob.Recipe recipe;
+    @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D", converter = DateConverter.class)
+    LocalDate startDate;
     @Option(names = "--days", paramLabel = "N", description = "Days to generate (default: window-days + 1)")
     Integer days;
     @Option(names = "--rows-per-day", defaultValue = "100000", paramLabel = "R") long rowsPerDay;
@@ -269,12 +258,10 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
-      RetrainJob.Recipe rc = parseEnum(RetrainJob.Recipe.class, recipe, "--recipe");
       String home = System.getenv().getOrDefault("NIGHTSCORE_HOME", ".");
       main.withSession("evaluate", (spark, settings) -> EvaluateJob.run(spark, settings,
-          new EvaluateJob.Options(start, days == null ? settings.windowDays() + 1 : days, rowsPerDay, seed, world,
-              baseRate, rc, peer ? python : null,
+          new EvaluateJob.Options(startDate, days == null ? settings.windowDays() + 1 : days, rowsPerDay, seed, world,
+              baseRate, recipe, peer ? python : null,
               home + "/bin/peer_xgboost.py", reuse), main.out));
       return 0;
     }
@@ -284,7 +271,8 @@ public final class Main implements Callable<Integer> {
       + "the champion model.")
   static final class Score implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--date", required = true, paramLabel = "D") String date;
+    @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "The day to score (yyyy-MM-dd).") LocalDate date;
     @Option(names = "--model-version", paramLabel = "V",
         description = "Score with this registered version instead of the champion (e.g. an archived one for an old day)")
     Long modelVersion;
@@ -293,12 +281,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      LocalDate d = date(date);
       ScoreJob.Result r = main.withSession("score",
-          (spark, settings) -> ScoreJob.run(spark, settings, new ScoreJob.Options(d, modelVersion, shadow)));
-      main.out.printf(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d seconds=%.3f"
-              + "%s%n", r.date(), r.rowsScored(), r.modelVersion(), r.eventsVersion(), r.scoresVersion(), r.seconds(),
-          r.shadowVersion() == null ? "" : " shadow_version=" + r.shadowVersion() + " shadow_rows=" + r.shadowRows());
+          (spark, settings) -> ScoreJob.run(spark, settings, new ScoreJob.Options(date, modelVersion, shadow)));
+      main.out.println(r.line());
       return 0;
     }
   }
@@ -307,17 +292,13 @@ public final class Main implements Callable<Integer> {
       + "table, keeping the history time travel and the registry's lineage need.")
   static final class Maintain implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--date", required = true, paramLabel = "D") String date;
+    @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "The day whose partitions are compacted (yyyy-MM-dd).") LocalDate date;
 
     @Override
     public Integer call() {
-      LocalDate d = date(date);
-      MaintainJob.Result r = main.withSession("maintain", (spark, settings) -> MaintainJob.run(spark, settings, d));
-      for (MaintainJob.TableResult t : r.tables()) {
-        main.out.printf(Locale.ROOT, "maintain %s: table=%s optimize_files_removed=%d optimize_files_added=%d "
-            + "vacuum_files_deleted=%d retention_hours=%d%n", d, t.table().sqlName(), t.filesRemoved(), t.filesAdded(),
-            t.filesVacuumed(), r.retentionHours());
-      }
+      MaintainJob.Result r = main.withSession("maintain", (spark, settings) -> MaintainJob.run(spark, settings, date));
+      r.lines().forEach(main.out::println);
       return 0;
     }
   }
@@ -326,20 +307,14 @@ public final class Main implements Callable<Integer> {
       + "scored once, scores in [0,1], a champion exists, the mean score did not jump.")
   static final class Check implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--date", required = true, paramLabel = "D") String date;
+    @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "The day to check (yyyy-MM-dd).") LocalDate date;
 
     @Override
     public Integer call() {
-      LocalDate d = date(date);
-      CheckJob.Result r = main.withSession("check", (spark, settings) -> CheckJob.run(spark, settings, d));
-      for (CheckJob.Check c : r.checks()) {
-        main.out.printf(Locale.ROOT, "check %s: %s %s (%s)%n", d, c.ok() ? "ok  " : "FAIL", c.name(), c.detail());
-      }
-      if (!r.passed()) {
-        throw new JobFailedException(d + " breaks " + r.checks().stream().filter(c -> !c.ok())
-            .map(c -> c.name() + " (" + c.detail() + ")").toList());
-      }
-      main.out.println("check " + d + ": passed");
+      CheckJob.Result r = main.withSession("check", (spark, settings) -> CheckJob.run(spark, settings, date));
+      r.lines().forEach(main.out::println);
+      r.requirePassed();
       return 0;
     }
   }
@@ -348,11 +323,12 @@ public final class Main implements Callable<Integer> {
       + "preparation and score for one day (its explain API; no GPU needed). Exit 1 on a fallback not allowed.")
   static final class GpuCheck implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--date", paramLabel = "D", description = "The nightly run to plan (default: newest ingested day).")
-    String date;
+    @Option(names = "--date", paramLabel = "D", converter = DateConverter.class,
+        description = "The nightly run to plan (default: newest ingested day).") LocalDate date;
     @Option(names = "--input", paramLabel = "PATH", description = "Raw files of that day (default: what ingest recorded).")
     String input;
-    @Option(names = "--format", description = "csv, json or parquet (default: what ingest recorded)") String format;
+    @Option(names = "--format", description = "csv, json or parquet (default: what ingest recorded)")
+    IngestJob.Format format;
     @Option(names = "--model-version", paramLabel = "V", description = "Model to score with (default: the champion).")
     Long modelVersion;
     @Option(names = "--gpu-config", paramLabel = "FILE", description = "GPU overlay whose spark.rapids.sql.* "
@@ -363,41 +339,13 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      LocalDate d = date == null ? null : date(date);
-      IngestJob.Format f = format == null ? null : parseEnum(IngestJob.Format.class, format, "--format");
-      File overlay = gpuConfig;
-      if (overlay == null && System.getenv("NIGHTSCORE_HOME") != null) {
-        File installed = new File(System.getenv("NIGHTSCORE_HOME"), "conf/gpu-cluster.conf");
-        overlay = installed.isFile() ? installed : null;
-      }
+      File overlay = gpuConfig != null ? gpuConfig : GpuCheckJob.defaultOverlay();
       Map<String, String> rapids = overlay == null ? Map.of()
           : Settings.from(ConfigLoader.load(overlay, Map.of())).sparkConf();
       GpuCheckJob.Result r = main.withSession("gpu-check", (spark, settings) -> GpuCheckJob.run(spark, settings,
-          new GpuCheckJob.Options(d, input, f, modelVersion, rapids,
+          new GpuCheckJob.Options(date, input, format, modelVersion, rapids,
               explainOut == null ? null : explainOut.toPath())));
-      main.out.printf(Locale.ROOT, "gpu-check %s: RAPIDS' potential GPU plan of each query (%s)%n", r.date(),
-          overlay == null ? "RAPIDS defaults" : "spark.rapids.sql.* of " + overlay);
-      for (GpuCheckJob.Query q : r.queries()) {
-        main.out.printf(Locale.ROOT, "  %-8s %-32s %3d of %3d operators on GPU%n", q.job(), q.name(), q.onGpu(),
-            q.operators().size());
-        for (GpuPlacement.Operator op : q.operators()) {
-          if (!op.onGpu()) {
-            main.out.printf(Locale.ROOT, "      CPU %-24s %s%n          %s%n", op.name(), op.reason(),
-                GpuPlacement.allowance(op).map(a -> "allowed: " + a.why()).orElse("NOT ALLOWED: fix this fallback"));
-          }
-        }
-      }
-      StringBuilder summary = new StringBuilder("gpu-check " + r.date() + ":");
-      for (String job : new String[] {"ingest", "retrain", "score"}) {
-        long[] s = r.share(job);
-        summary.append(String.format(Locale.ROOT, " %s %d/%d (%.0f%%)", job, s[0], s[1], 100.0 * s[0] / s[1]));
-      }
-      summary.append(" operators on GPU; unexpected fallbacks ").append(r.unexpected().size());
-      main.out.println(summary);
-      if (!r.unexpected().isEmpty()) {
-        throw new JobFailedException("operators would fall back to the CPU outside the allow-list: "
-            + r.unexpected().stream().map(o -> o.name() + " (" + o.reason() + ")").toList());
-      }
+      GpuCheckJob.print(r, overlay, main.out);
       return 0;
     }
   }
@@ -429,15 +377,12 @@ public final class Main implements Callable<Integer> {
         + "${DEFAULT-VALUE}): the same for every size.") String childHeap;
     @Option(names = "--in-process", description = "Score the scaling days in this JVM (peak heap) instead of one "
         + "fresh JVM each (peak resident memory, needs bin/nightscore).") boolean inProcess;
+    @Option(names = "--record", arity = "0..1", fallbackValue = "docs/bench-history.tsv", paramLabel = "TSV",
+        description = "Append the run's figures (commit, date, machine, figure, value) to TSV (default "
+        + "${FALLBACK-VALUE}) and redraw the plot beside it (.png).") File record;
 
     @Override
     public Integer call() throws IOException {
-      if (rows < 100 || sizes.isEmpty() || sizes.stream().anyMatch(s -> s < rows) || !ascending(sizes)
-          || rounds < 1 || !(samplingRate > 0 && samplingRate < 1) || repeats < 1) {
-        throw new IllegalArgumentException("bench needs --rows >= 100, --sizes each >= --rows (" + rows + ") and "
-            + "smallest first, --rounds >= 1, --sampling-rate in (0, 1) and --repeats >= 1; got rows=" + rows
-            + " sizes=" + sizes + " rounds=" + rounds + " sampling-rate=" + samplingRate + " repeats=" + repeats);
-      }
       String home = System.getenv("NIGHTSCORE_HOME");
       List<String> launcher = null;
       if (!inProcess) {
@@ -454,32 +399,18 @@ public final class Main implements Callable<Integer> {
         }
       }
       java.nio.file.Path dir = outDir.toPath().toAbsolutePath();
-      SqlSafety.checkPath(dir.toString(), "--out");
-      java.nio.file.Path marker = dir.resolve(".nightscore-bench");
-      boolean empty = !Files.exists(dir);
-      if (!empty) {
-        try (var list = Files.list(dir)) {
-          empty = list.findAny().isEmpty();
-        }
-      }
-      if (!empty && !Files.exists(marker)) {
-        throw new IllegalArgumentException("--out " + dir + " is not empty and was not written by bench; "
-            + "bench deletes its --out first, so give it a new or earlier bench folder");
-      }
-      if (Files.exists(dir)) {
-        try (var walk = Files.walk(dir)) {
-          for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-            Files.delete(p);
-          }
-        }
-      }
-      Files.createDirectories(dir);
-      Files.writeString(marker, "written by nightscore bench; deleted and rewritten by the next bench run\n");
       BenchJob.Options o = new BenchJob.Options(rows, features, dir, List.copyOf(sizes), rounds,
           noPython ? null : python, trainScript != null ? trainScript
               : (home == null ? "bin" : home + "/bin") + "/bench_train.py", launcher,
           samplingRate, childHeap, repeats);
-      main.withSession("bench", (spark, settings) -> BenchJob.run(spark, settings, o, main.out));
+      BenchJob.prepareOut(dir);
+      main.withSession("bench", (spark, settings) -> {
+        BenchJob.Result r = BenchJob.run(spark, settings, o, main.out);
+        if (record != null) {
+          BenchJob.record(r, o, spark.sparkContext().defaultParallelism(), record.toPath(), main.out);
+        }
+        return r;
+      });
       return 0;
     }
   }
@@ -554,12 +485,11 @@ public final class Main implements Callable<Integer> {
         + "events table version (time travel) -> config.")
     static final class Explain implements Callable<Integer> {
       @ParentCommand Models models;
-      @Option(names = "--date", required = true, paramLabel = "D") String date;
+      @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class) LocalDate date;
 
       @Override
       public Integer call() {
-        LocalDate d = date(date);
-        models.run("explain", w -> ModelsJob.explain(w, d, models.main.out));
+        models.run("explain", w -> ModelsJob.explain(w, date, models.main.out));
         return 0;
       }
     }
@@ -570,8 +500,9 @@ public final class Main implements Callable<Integer> {
     @ParentCommand Main main;
     @Parameters(arity = "0..1", paramLabel = "STATEMENT") String statement;
     @Option(names = {"-f", "--file"}, paramLabel = "FILE.sql") File file;
-    @Option(names = "--format", defaultValue = "table", description = "table, csv or json") String format;
-    @Option(names = "--max-rows", defaultValue = "1000") int maxRows;
+    @Option(names = "--format", defaultValue = "table", description = "table, csv or json") SqlJob.Format format;
+    @Option(names = "--max-rows", paramLabel = "N", converter = PositiveInt.class, description = "At most N rows per "
+        + "statement (default: 1000 for table; every row for csv and json, which stream).") Integer maxRows;
 
     @Override
     public Integer call() throws IOException {
@@ -579,12 +510,9 @@ public final class Main implements Callable<Integer> {
         throw new IllegalArgumentException("give either a STATEMENT or -f FILE.sql");
       }
       String sql = file != null ? Files.readString(file.toPath(), StandardCharsets.UTF_8) : statement;
-      SqlJob.Format f = parseEnum(SqlJob.Format.class, format, "--format");
-      if (maxRows < 1) {
-        throw new IllegalArgumentException("--max-rows must be >= 1, got " + maxRows);
-      }
+      int cap = maxRows == null ? 0 : maxRows;
       main.withSession("sql", (spark, settings) ->
-          SqlJob.run(spark, new SqlJob.Options(sql, f, maxRows), main.out, System.err));
+          SqlJob.run(spark, new SqlJob.Options(sql, format, cap), main.out, System.err));
       return 0;
     }
   }
@@ -593,15 +521,15 @@ public final class Main implements Callable<Integer> {
       + "it, judge it against the true probabilities and summarise with SQL.")
   static final class Demo implements Callable<Integer> {
     @ParentCommand Main main;
-    @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D") String startDate;
+    @Option(names = "--start-date", defaultValue = "2026-11-01", paramLabel = "D", converter = DateConverter.class)
+    LocalDate startDate;
     @Option(names = "--rows-per-day", defaultValue = "50000", paramLabel = "R") long rowsPerDay;
     @Option(names = "--seed", defaultValue = "42") long seed;
 
     @Override
     public Integer call() {
-      LocalDate start = SqlSafety.parseDate(startDate, "--start-date");
       main.withSession("demo", (spark, settings) -> {
-        DemoJob.run(spark, settings, new DemoJob.Options(start, settings.windowDays() + 1, rowsPerDay, seed),
+        DemoJob.run(spark, settings, new DemoJob.Options(startDate, settings.windowDays() + 1, rowsPerDay, seed),
             main.out);
         return null;
       });
@@ -609,22 +537,33 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  /** Each value larger than the one before it. */
-  static boolean ascending(List<Long> values) {
-    for (int i = 1; i < values.size(); i++) {
-      if (values.get(i) <= values.get(i - 1)) {
-        return false;
+  /** yyyy-MM-dd, a real date; picocli names the option in its error. */
+  static final class DateConverter implements CommandLine.ITypeConverter<LocalDate> {
+    @Override
+    public LocalDate convert(String value) {
+      try {
+        return SqlSafety.parseDate(value, "the date");
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException("must be a real date in the form yyyy-MM-dd, got '" + value
+            + "'");
       }
     }
-    return true;
   }
 
-  static <E extends Enum<E>> E parseEnum(Class<E> type, String value, String option) {
-    try {
-      return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(option + " must be one of "
-          + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got '" + value + "'");
+  /** A whole number of at least 1. */
+  static final class PositiveInt implements CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      int n;
+      try {
+        n = Integer.parseInt(value.trim());
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException("must be a whole number >= 1, got '" + value + "'");
+      }
+      if (n < 1) {
+        throw new CommandLine.TypeConversionException("must be a whole number >= 1, got '" + value + "'");
+      }
+      return n;
     }
   }
 }

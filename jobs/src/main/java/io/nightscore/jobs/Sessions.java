@@ -1,6 +1,6 @@
 package io.nightscore.jobs;
 
-import io.nightscore.common.Settings;
+import io.nightscore.common.config.Settings;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;

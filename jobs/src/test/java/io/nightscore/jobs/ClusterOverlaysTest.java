@@ -6,16 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.nightscore.common.ConfigLoader;
-import io.nightscore.common.DevicePreflight;
-import io.nightscore.common.Settings;
+import io.nightscore.common.config.ConfigLoader;
+import io.nightscore.common.config.Settings;
+import io.nightscore.model.DevicePreflight;
 import java.io.File;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /** The cluster overlays in conf/ are valid settings that pass the device preflight on their kind of cluster. */
+@Execution(ExecutionMode.CONCURRENT)
 class ClusterOverlaysTest {
   static final File CONF = new File("../conf");
 

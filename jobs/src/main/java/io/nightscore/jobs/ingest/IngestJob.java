@@ -4,12 +4,12 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 
-import io.nightscore.common.EventSchema;
-import io.nightscore.common.SessionSettings;
-import io.nightscore.common.Settings;
-import io.nightscore.common.Table;
-import io.nightscore.common.Warehouse;
-import io.nightscore.jobs.JobFailedException;
+import io.nightscore.common.config.EventSchema;
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.sql.SessionSettings;
+import io.nightscore.common.table.Table;
+import io.nightscore.common.table.Warehouse;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -51,7 +51,13 @@ public final class IngestJob {
    * @param eventsVersion    events table version after the write (-1 when refused)
    */
   public record Result(LocalDate date, long rowsIn, long rowsWritten, long rowsQuarantined,
-      Map<String, Long> reasons, long eventsVersion) {}
+      Map<String, Long> reasons, long eventsVersion) {
+    /** The result line scripts and the DAG parse. */
+    public String line() {
+      return String.format(Locale.ROOT, "ingest %s: rows_in=%d written=%d quarantined=%d reasons=%s events_version=%d",
+          date, rowsIn, rowsWritten, rowsQuarantined, reasons, eventsVersion);
+    }
+  }
 
   private IngestJob() {}
 
@@ -142,7 +148,8 @@ public final class IngestJob {
    * The commit metadata of a day's events write: the raw row count (so `check` can prove rows in = written +
    * quarantined later) and where the rows came from (so `gpu-check` can plan the same ingest).
    */
-  static String ingestMetadata(LocalDate date, long rowsIn, long quarantined, Options options) {
+  static java.util.Map<String, Object> ingestMetadata(LocalDate date, long rowsIn, long quarantined,
+      Options options) {
     java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("job", "ingest");
     m.put("dt", date.toString());
@@ -150,11 +157,7 @@ public final class IngestJob {
     m.put("quarantined", quarantined);
     m.put("input", options.input());
     m.put("format", options.format().name().toLowerCase(Locale.ROOT));
-    try {
-      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return m;
   }
 
   /** Raw files as the format reads them; CSV values stay text so no bad value is lost to a parse. */

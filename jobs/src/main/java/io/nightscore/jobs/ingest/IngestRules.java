@@ -14,7 +14,7 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import io.nightscore.common.EventSchema;
+import io.nightscore.common.config.EventSchema;
 import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -79,7 +79,6 @@ public final class IngestRules {
     return ansi ? expr("try_cast(trim(`" + name + "`) AS " + type.toUpperCase(java.util.Locale.ROOT) + ")")
         : trim(col(name)).cast(type);
   }
-
 
   private static String typed(String column) {
     return "_v_" + column;

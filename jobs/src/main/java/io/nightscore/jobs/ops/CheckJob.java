@@ -9,11 +9,11 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import io.nightscore.common.ModelRegistry;
-import io.nightscore.common.Settings;
-import io.nightscore.common.Table;
-import io.nightscore.common.Warehouse;
-import io.nightscore.jobs.JobFailedException;
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.registry.ModelRegistry;
+import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.table.Table;
+import io.nightscore.common.table.Warehouse;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -39,6 +39,24 @@ public final class CheckJob {
   public record Result(LocalDate date, List<Check> checks) {
     public boolean passed() {
       return checks.stream().allMatch(Check::ok);
+    }
+
+    /** One line per invariant, then "passed" when all held. */
+    public List<String> lines() {
+      List<String> out = new java.util.ArrayList<>(checks.stream().map(c -> String.format(Locale.ROOT,
+          "check %s: %s %s (%s)", date, c.ok() ? "ok  " : "FAIL", c.name(), c.detail())).toList());
+      if (passed()) {
+        out.add("check " + date + ": passed");
+      }
+      return out;
+    }
+
+    /** Fails the job (exit 1) naming every broken invariant. */
+    public void requirePassed() {
+      if (!passed()) {
+        throw new JobFailedException(date + " breaks " + checks.stream().filter(c -> !c.ok())
+            .map(c -> c.name() + " (" + c.detail() + ")").toList());
+      }
     }
   }
 

@@ -1,17 +1,18 @@
 package io.nightscore.jobs.ops;
 
 import io.delta.tables.DeltaTable;
-import io.nightscore.common.ModelRegistry;
-import io.nightscore.common.ModelStore;
-import io.nightscore.common.Settings;
-import io.nightscore.common.SqlSafety;
-import io.nightscore.common.Table;
-import io.nightscore.common.Warehouse;
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.registry.ModelRegistry;
+import io.nightscore.common.registry.ModelStore;
+import io.nightscore.common.sql.SqlSafety;
+import io.nightscore.common.table.Table;
+import io.nightscore.common.table.Warehouse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Row;
@@ -31,7 +32,14 @@ public final class MaintainJob {
   /** What OPTIMIZE and VACUUM did to one table (-1 where the step did not run). */
   public record TableResult(Table table, long filesRemoved, long filesAdded, long filesVacuumed) {}
 
-  public record Result(LocalDate date, long retentionHours, List<TableResult> tables) {}
+  public record Result(LocalDate date, long retentionHours, List<TableResult> tables) {
+    /** One result line per table. */
+    public List<String> lines() {
+      return tables.stream().map(t -> String.format(Locale.ROOT, "maintain %s: table=%s optimize_files_removed=%d "
+          + "optimize_files_added=%d vacuum_files_deleted=%d retention_hours=%d", date, t.table().sqlName(),
+          t.filesRemoved(), t.filesAdded(), t.filesVacuumed(), retentionHours)).toList();
+    }
+  }
 
   private MaintainJob() {}
 

@@ -6,14 +6,14 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
 import io.delta.tables.DeltaTable;
-import io.nightscore.common.MetricsTable;
-import io.nightscore.common.ModelRecord;
-import io.nightscore.common.ModelRegistry;
-import io.nightscore.common.ModelStore;
-import io.nightscore.common.Table;
-import io.nightscore.common.Warehouse;
-import io.nightscore.jobs.JobFailedException;
-import io.nightscore.jobs.sql.SqlJob;
+import io.nightscore.common.registry.MetricsTable;
+import io.nightscore.common.registry.ModelRecord;
+import io.nightscore.common.registry.ModelRegistry;
+import io.nightscore.common.registry.ModelStore;
+import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.sql.ResultPrinter;
+import io.nightscore.common.table.Table;
+import io.nightscore.common.table.Warehouse;
 import java.io.PrintStream;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -39,7 +39,7 @@ public final class ModelsJob {
           m.holdoutDate().toString(), m.eventsVersion(), m.recipe(), m.holdoutAuc(), m.holdoutLogLoss(),
           m.holdoutRows() == 0 ? Double.NaN : m.holdoutMeanScore() / m.holdoutRate(), shortCommit(m.codeVersion())));
     }
-    SqlJob.printTable(new String[] {"version", "status", "created_at", "train_window", "holdout", "events_version",
+    ResultPrinter.table(new String[] {"version", "status", "created_at", "train_window", "holdout", "events_version",
         "recipe", "auc", "logloss", "calibration_ratio", "code"}, rows, out);
     return rows;
   }
@@ -73,7 +73,7 @@ public final class ModelsJob {
     for (ModelRegistry.Decision d : decisions) {
       if (d.modelVersion() == version || (d.championBefore() != null && d.championBefore() == version
           && d.promoted() && d.championAfter() != null && d.championAfter() != version)) {
-        out.println("  " + describe(d));
+        out.println("  " + d.describe());
       }
     }
     if (withConfig) {
@@ -86,7 +86,7 @@ public final class ModelsJob {
   public static ModelRegistry.Decision promote(Warehouse warehouse, long version, String reason, PrintStream out) {
     new ModelStore(warehouse).get(version);
     ModelRegistry.Decision d = new ModelRegistry(warehouse).promote(version, ModelRegistry.actor(), reason);
-    out.println("models promote: " + describe(d));
+    out.println("models promote: " + d.describe());
     return d;
   }
 
@@ -97,7 +97,7 @@ public final class ModelsJob {
     } catch (IllegalStateException e) {
       throw new JobFailedException(e.getMessage());
     }
-    out.println("models rollback: " + describe(d));
+    out.println("models rollback: " + d.describe());
     return d;
   }
 
@@ -130,7 +130,7 @@ public final class ModelsJob {
           m.trainEnd(), m.holdoutDate(), warehouse.qualified(Table.EVENTS), m.eventsVersion(), m.recipe(),
           m.codeVersion(), m.configSha256(), v);
       decisions.stream().filter(d -> d.promoted() && d.championAfter() != null && d.championAfter() == v)
-          .forEach(d -> out.println("  became champion: " + describe(d)));
+          .forEach(d -> out.println("  became champion: " + d.describe()));
       java.util.Map<Long, String> uses = new java.util.TreeMap<>();
       uses.merge(m.eventsVersion(), "training", (a, b) -> a + " and " + b);
       uses.merge(scoredEvents, "scoring", (a, b) -> a + " and " + b);
@@ -139,24 +139,6 @@ public final class ModelsJob {
               : "no longer in the Delta history (oldest is " + oldestEvents + ")", warehouse.path(Table.EVENTS), ev));
     }
     return runs;
-  }
-
-  /** One decision as a line: when, what, who, the numbers and the reasons that failed (or all if passed). */
-  public static String describe(ModelRegistry.Decision d) {
-    StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%s %s v%d: %s (champion %s -> %s) by %s", d.decidedAt(), d.action(),
-        d.modelVersion(), d.promoted() ? "promoted" : "rejected", v(d.championBefore()), v(d.championAfter()),
-        d.actor()));
-    if (d.note() != null) {
-      sb.append(", reason \"").append(d.note()).append('"');
-    }
-    List<String> failed = d.reasons().stream().filter(x -> x.startsWith("FAIL")).toList();
-    sb.append("; ").append(String.join("; ", failed.isEmpty() ? d.reasons() : failed));
-    return sb.toString();
-  }
-
-  private static String v(Long version) {
-    return version == null ? "none" : "v" + version;
   }
 
   private static String shortCommit(String commit) {

@@ -5,25 +5,28 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
-import io.nightscore.common.BinaryMetrics;
-import io.nightscore.common.Calibration;
-import io.nightscore.common.MetricsTable;
-import io.nightscore.common.BuildInfo;
-import io.nightscore.common.CategoricalEncoding;
-import io.nightscore.common.DevicePreflight;
-import io.nightscore.common.Digests;
-import io.nightscore.common.ModelRegistry;
-import io.nightscore.common.EventSchema;
-import io.nightscore.common.Features;
-import io.nightscore.common.ModelRecord;
-import io.nightscore.common.ModelStore;
-import io.nightscore.common.Settings;
-import io.nightscore.common.Table;
-import io.nightscore.common.Warehouse;
-import io.nightscore.jobs.JobFailedException;
-import io.nightscore.jobs.registry.Promotion;
-import io.nightscore.jobs.report.ModelReport;
-import io.nightscore.jobs.score.Scoring;
+import io.nightscore.common.config.BuildInfo;
+import io.nightscore.common.config.EventSchema;
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.registry.Digests;
+import io.nightscore.common.registry.MetricsTable;
+import io.nightscore.common.registry.ModelRecord;
+import io.nightscore.common.registry.ModelRegistry;
+import io.nightscore.common.registry.ModelStore;
+import io.nightscore.common.registry.Promotion;
+import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.table.Table;
+import io.nightscore.common.table.Warehouse;
+import io.nightscore.model.DevicePreflight;
+import io.nightscore.model.engine.BestRounds;
+import io.nightscore.model.engine.TrainingRows;
+import io.nightscore.model.features.CategoricalEncoding;
+import io.nightscore.model.features.Features;
+import io.nightscore.model.predict.Scoring;
+import io.nightscore.model.quality.BinaryMetrics;
+import io.nightscore.model.quality.Calibration;
+import io.nightscore.model.train.Sampling;
+import io.nightscore.model.train.Trainer;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Arrays;
@@ -35,10 +38,10 @@ import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.functions;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +78,21 @@ public final class RetrainJob {
   public record Result(long modelVersion, long eventsVersion, LocalDate trainStart, LocalDate trainEnd,
       LocalDate holdoutDate, long trainRows, long sampledTrainRows, long holdoutRows, int rounds, int bestIteration,
       Calibration calibration, BinaryMetrics holdout, double trainSeconds, String artifactPath, String reportPath,
-      ModelRegistry.Decision decision) {}
+      ModelRegistry.Decision decision) {
+    /** The result line scripts and the DAG parse, then the gate's decision. */
+    public List<String> lines(LocalDate date) {
+      return List.of(String.format(Locale.ROOT,
+          "retrain %s: model_version=%d events_version=%d train=%s..%s train_rows=%d sampled_train_rows=%d holdout=%s "
+              + "holdout_rows=%d rounds=%d best_iteration=%d calibration=\"%s\" eval_rows=%d auc=%.4f pr_auc=%.4f "
+              + "logloss=%.5f ne=%.4f calibration_ratio=%.3f ece=%.5f train_seconds=%.1f report=%s",
+          date, modelVersion, eventsVersion, trainStart, trainEnd, trainRows, sampledTrainRows,
+          holdoutDate, holdoutRows, rounds, bestIteration, calibration, holdout.rows(),
+          holdout.auc(), holdout.prAuc(), holdout.logLoss(), holdout.normalizedEntropy(),
+          holdout.calibrationRatio(), holdout.ece(), trainSeconds, reportPath),
+          // Promoted or not, retrain succeeded: the decision is printed and recorded, and the exit code is 0.
+          "retrain " + date + ": gate " + decision.describe());
+    }
+  }
 
   private RetrainJob() {}
 

@@ -1,22 +1,24 @@
 package io.nightscore.jobs.score;
 
-import io.nightscore.common.DevicePreflight;
-import io.nightscore.common.Digests;
-import io.nightscore.common.EventSchema;
-import io.nightscore.common.Features;
-import io.nightscore.common.ModelRecord;
-import io.nightscore.common.ModelRegistry;
-import io.nightscore.common.ModelStore;
-import io.nightscore.common.Settings;
-import io.nightscore.common.Table;
-import io.nightscore.common.Warehouse;
-import io.nightscore.jobs.JobFailedException;
+import io.nightscore.common.config.EventSchema;
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.registry.Digests;
+import io.nightscore.common.registry.ModelRecord;
+import io.nightscore.common.registry.ModelRegistry;
+import io.nightscore.common.registry.ModelStore;
+import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.table.Table;
+import io.nightscore.common.table.Warehouse;
+import io.nightscore.model.DevicePreflight;
+import io.nightscore.model.features.Features;
+import io.nightscore.model.predict.Scoring;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -45,7 +47,14 @@ public final class ScoreJob {
 
   /** {@code shadowVersion} is null when there was no shadow scoring. */
   public record Result(LocalDate date, long modelVersion, long eventsVersion, long rowsScored, long scoresVersion,
-      double seconds, Long shadowVersion, long shadowRows) {}
+      double seconds, Long shadowVersion, long shadowRows) {
+    /** The result line scripts and the DAG parse. */
+    public String line() {
+      return String.format(Locale.ROOT, "score %s: rows=%d model_version=%d events_version=%d scores_version=%d "
+          + "seconds=%.3f%s", date, rowsScored, modelVersion, eventsVersion, scoresVersion, seconds,
+          shadowVersion == null ? "" : " shadow_version=" + shadowVersion + " shadow_rows=" + shadowRows);
+    }
+  }
 
   private ScoreJob() {}
 

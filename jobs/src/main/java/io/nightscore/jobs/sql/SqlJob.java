@@ -1,5 +1,6 @@
 package io.nightscore.jobs.sql;
 
+import io.nightscore.common.sql.ResultPrinter;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,14 @@ public final class SqlJob {
 
   public enum Format { TABLE, CSV, JSON }
 
+  /**
+   * {@code maxRows}: the most rows printed per statement; 0 means the format's default (1,000 for the table,
+   * every row for CSV and JSON, which stream).
+   */
   public record Options(String sql, Format format, int maxRows) {}
+
+  /** The table view's cap when none is given. */
+  public static final int TABLE_ROWS = 1000;
 
   /** Statements run and rows printed. */
   public record Result(int statements, long rowsPrinted, boolean truncated) {}
@@ -34,22 +42,24 @@ public final class SqlJob {
       if (df.columns().length == 0) {
         continue;
       }
-      // Bounded: never more than maxRows + 1 rows reach the driver.
-      List<Row> rows = df.limit(options.maxRows() + 1).collectAsList();
-      if (rows.size() > options.maxRows()) {
-        rows = rows.subList(0, options.maxRows());
-        truncated = true;
-        err.println("(showing the first " + options.maxRows() + " rows; raise --max-rows to see more)");
-      }
-      switch (options.format()) {
-        case TABLE -> printTable(df.columns(), rows, out);
-        case CSV -> printCsv(df.columns(), rows, out);
-        case JSON -> {
-          Dataset<Row> limited = spark.createDataFrame(rows, df.schema());
-          limited.toJSON().collectAsList().forEach(out::println);
+      long n;
+      if (options.format() == Format.TABLE) {
+        int cap = options.maxRows() > 0 ? options.maxRows() : TABLE_ROWS;
+        // Bounded: never more than cap + 1 rows reach the driver.
+        List<Row> rows = df.limit(cap + 1).collectAsList();
+        if (rows.size() > cap) {
+          rows = rows.subList(0, cap);
+          truncated = true;
+          err.println("(showing the first " + cap + " rows; raise --max-rows to see more)");
         }
+        ResultPrinter.table(df.columns(), rows, out);
+        n = rows.size();
+      } else {
+        n = options.format() == Format.CSV ? ResultPrinter.csv(df, options.maxRows(), out)
+            : ResultPrinter.json(df, options.maxRows(), out);
+        truncated |= options.maxRows() > 0 && n == options.maxRows();
       }
-      printed += rows.size();
+      printed += n;
       err.printf(Locale.ROOT, "(%.1f s)%n", (System.nanoTime() - t0) / 1e9);
     }
     out.flush();
@@ -99,89 +109,5 @@ public final class SqlJob {
   private static String abbreviate(String s) {
     String one = s.replaceAll("\\s+", " ");
     return one.length() > 80 ? one.substring(0, 77) + "..." : one;
-  }
-
-  static String cell(Object v) {
-    if (v == null) {
-      return "NULL";
-    }
-    if (v instanceof Double d) {
-      return d.isNaN() || d.isInfinite() ? d.toString() : String.format(Locale.ROOT, "%.6g", d);
-    }
-    if (v instanceof Float f) {
-      return String.format(Locale.ROOT, "%.6g", f);
-    }
-    if (v instanceof scala.collection.Seq<?> seq) {
-      return scala.collection.JavaConverters.seqAsJavaList(seq).toString();
-    }
-    if (v instanceof scala.collection.Map<?, ?> map) {
-      return scala.collection.JavaConverters.mapAsJavaMap(map).toString();
-    }
-    return String.valueOf(v);
-  }
-
-  public static void printTable(String[] columns, List<Row> rows, PrintStream out) {
-    int[] width = new int[columns.length];
-    List<String[]> cells = new ArrayList<>();
-    for (int i = 0; i < columns.length; i++) {
-      width[i] = columns[i].length();
-    }
-    for (Row r : rows) {
-      String[] line = new String[columns.length];
-      for (int i = 0; i < columns.length; i++) {
-        line[i] = cell(r.get(i));
-        width[i] = Math.min(Math.max(width[i], line[i].length()), 60);
-      }
-      cells.add(line);
-    }
-    StringBuilder sep = new StringBuilder("+");
-    for (int w : width) {
-      sep.append("-".repeat(w + 2)).append('+');
-    }
-    out.println(sep);
-    out.println(line(columns, width));
-    out.println(sep);
-    for (String[] line : cells) {
-      out.println(line(line, width));
-    }
-    out.println(sep);
-    out.println(rows.size() + (rows.size() == 1 ? " row" : " rows"));
-  }
-
-  private static String line(String[] values, int[] width) {
-    StringBuilder b = new StringBuilder("|");
-    for (int i = 0; i < values.length; i++) {
-      String v = values[i].length() > width[i] ? values[i].substring(0, width[i] - 3) + "..." : values[i];
-      b.append(' ').append(v).append(" ".repeat(width[i] - v.length())).append(" |");
-    }
-    return b.toString();
-  }
-
-  static void printCsv(String[] columns, List<Row> rows, PrintStream out) {
-    out.println(csvLine(List.of(columns)));
-    for (Row r : rows) {
-      List<String> values = new ArrayList<>();
-      for (int i = 0; i < columns.length; i++) {
-        values.add(r.isNullAt(i) ? "" : String.valueOf(r.get(i) instanceof scala.collection.Seq<?>
-            || r.get(i) instanceof scala.collection.Map<?, ?> ? cell(r.get(i)) : r.get(i)));
-      }
-      out.println(csvLine(values));
-    }
-  }
-
-  private static String csvLine(List<String> values) {
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < values.size(); i++) {
-      String v = values.get(i);
-      if (i > 0) {
-        b.append(',');
-      }
-      if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r")) {
-        b.append('"').append(v.replace("\"", "\"\"")).append('"');
-      } else {
-        b.append(v);
-      }
-    }
-    return b.toString();
   }
 }

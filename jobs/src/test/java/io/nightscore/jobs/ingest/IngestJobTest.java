@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.nightscore.common.Settings;
-import io.nightscore.common.Table;
-import io.nightscore.common.SparkTestBase;
-import io.nightscore.common.Warehouse;
-import io.nightscore.jobs.JobFailedException;
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.table.Table;
+import io.nightscore.common.table.Warehouse;
+import io.nightscore.testing.SparkTestBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;

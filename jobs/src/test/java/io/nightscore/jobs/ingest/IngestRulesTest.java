@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.nightscore.common.EventSchema;
-import io.nightscore.common.SparkTestBase;
+import io.nightscore.common.config.EventSchema;
+import io.nightscore.testing.SparkTestBase;
 import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.util.ArrayList;

@@ -1,0 +1,161 @@
+package io.nightscore.common.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.nightscore.common.config.Settings;
+import io.nightscore.common.table.Warehouse;
+import io.nightscore.model.quality.Calibration;
+import io.nightscore.testing.SparkTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class ModelRegistryTest extends SparkTestBase {
+
+  private ModelRegistry registry(String name) {
+    // One database per warehouse: a catalog name points at one table location.
+    Settings settings = Settings.defaults(Map.of("nightscore.warehouse", scratch.resolve(name).toString(),
+        "nightscore.database", "registry_" + name));
+    return new ModelRegistry(new Warehouse(spark, settings));
+  }
+
+  /**
+   * Two writers that both read champion {@code expected} move the alias at the same moment to their own
+   * version; returns what each was told.
+   */
+  private static List<Boolean> race(ModelRegistry registry, Long expected, long a, long b) throws Exception {
+    CyclicBarrier start = new CyclicBarrier(2);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (long v : new long[] {a, b}) {
+        results.add(pool.submit(() -> {
+          start.await();
+          return registry.moveChampion(expected, v, expected == null ? List.of() : List.of(expected),
+              ModelRegistry.newDecisionId());
+        }));
+      }
+      List<Boolean> out = new ArrayList<>();
+      for (Future<Boolean> f : results) {
+        out.add(f.get());
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void racingWritersNeverBothMoveTheChampion() throws Exception {
+    ModelRegistry registry = registry("race");
+    List<Boolean> first = race(registry, null, 1, 2);
+    assertEquals(1, first.stream().filter(b -> b).count(), "creating the alias: exactly one writer wins " + first);
+    long winner = first.get(0) ? 1 : 2;
+    assertEquals(winner, registry.champion().orElseThrow().version());
+
+    long expected = winner;
+    for (int round = 0; round < 3; round++) {
+      long a = 10 + 2 * round;
+      long b = a + 1;
+      List<Boolean> told = race(registry, expected, a, b);
+      assertEquals(1, told.stream().filter(x -> x).count(), "round " + round + ": exactly one move commits " + told);
+      long won = told.get(0) ? a : b;
+      ModelRegistry.Alias now = registry.champion().orElseThrow();
+      assertEquals(won, now.version(), "the alias points at the writer that was told it won");
+      assertEquals(expected, now.history().get(0), "the replaced champion heads the history");
+      expected = won;
+    }
+    assertThat(registry.moveChampion(1L, 99, List.of(), ModelRegistry.newDecisionId()))
+        .as("a writer holding a stale champion is refused").isFalse();
+    assertEquals(expected, registry.champion().orElseThrow().version());
+  }
+
+  @Test
+  void promoteAndRollbackWalkTheHistoryAndAreRecorded() {
+    ModelRegistry registry = registry("rollback");
+    assertThatThrownBy(() -> registry.rollback("ops", "nothing yet")).hasMessageContaining("no champion");
+    registry.promote(1, "ops", "first");
+    assertThatThrownBy(() -> registry.rollback("ops", "x")).hasMessageContaining("first champion");
+    registry.promote(2, "ops", "second");
+    registry.promote(3, "ops", "third");
+    assertThatThrownBy(() -> registry.promote(3, "ops", "again")).hasMessageContaining("already the champion");
+
+    ModelRegistry.Decision back = registry.rollback("alice", "v3 over-scores mobile traffic");
+    assertEquals(2, back.championAfter());
+    assertEquals(3, back.championBefore());
+    assertEquals(2, registry.champion().orElseThrow().version());
+    registry.rollback("alice", "v2 too");
+    assertEquals(1, registry.champion().orElseThrow().version(), "a second rollback walks further back");
+
+    List<ModelRegistry.Decision> log = registry.decisions();
+    assertEquals(List.of("promote", "promote", "promote", "rollback", "rollback"),
+        log.stream().map(ModelRegistry.Decision::action).toList());
+    assertEquals("alice", log.get(3).actor());
+    assertEquals("v3 over-scores mobile traffic", log.get(3).note());
+
+    Optional<ModelRegistry.Alias> champion = registry.champion();
+    assertEquals(ModelRegistry.Status.CHAMPION, ModelRegistry.status(1, champion, log));
+    assertEquals(ModelRegistry.Status.ARCHIVED, ModelRegistry.status(3, champion, log));
+    assertEquals(ModelRegistry.Status.CHALLENGER, ModelRegistry.status(4, champion, log));
+    assertEquals(1L, spark.sql("SELECT version FROM registry_rollback.model_aliases WHERE alias = 'champion'")
+        .head().getLong(0), "the alias is queryable with SQL");
+  }
+
+  private static ModelRecord record(long version, String artifactPath) {
+    java.time.LocalDate d = java.time.LocalDate.of(2026, 11, 1);
+    return new ModelRecord(version, java.time.Instant.now(), d, d, d, 0, List.of("x"), List.of("q"), List.of(),
+        Map.of(), 1, 0, 1, 1, 0, 0.5, 0.1, 0.01, 0.01, artifactPath, "test", "test", "{}", "default",
+        new Calibration("none", 1.0, new double[0]), List.of(), List.of(), Map.of(), artifactPath + "/report",
+        "unknown", "c", "s", Map.of("booster.ubj", "0"));
+  }
+
+  @Test
+  void concurrentRegistrationsGetDistinctVersions() throws Exception {
+    Settings settings = Settings.defaults(Map.of("nightscore.warehouse", scratch.resolve("versions").toString(),
+        "nightscore.database", "registry_versions"));
+    ModelStore store = new ModelStore(new Warehouse(spark, settings));
+    CyclicBarrier start = new CyclicBarrier(2);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<ModelRecord>> runs = new ArrayList<>();
+      for (int round = 0; round < 2; round++) {
+        for (String run : new String[] {"a" + round, "b" + round}) {
+          runs.add(pool.submit(() -> {
+            start.await();
+            return store.register(v -> record(v, "file:/artifacts/" + run));
+          }));
+        }
+        for (Future<ModelRecord> f : runs.subList(runs.size() - 2, runs.size())) {
+          f.get();
+        }
+      }
+      List<Long> versions = runs.stream().map(f -> {
+        try {
+          return f.get().version();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }).sorted().toList();
+      assertEquals(List.of(1L, 2L, 3L, 4L), versions, "four registrations, four distinct versions");
+      assertEquals(4, store.all().stream().map(ModelRecord::artifactPath).distinct().count(),
+          "each version points at its own run's artifacts");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void statusOfAGateRejection() {
+    ModelRegistry.Decision rejected = new ModelRegistry.Decision("id", java.time.Instant.now(), 5, "gate", false, 4L,
+        4L, null, 0.5, 0.1, 1.0, 1.0, 0.7, 0.05, 1.0, List.of("auc"), "ops", null);
+    assertEquals(ModelRegistry.Status.REJECTED, ModelRegistry.status(5, Optional.empty(), List.of(rejected)));
+  }
+}
