@@ -34,7 +34,7 @@ final class BenchReport {
     line(out, "  model inputs + prediction (one pass)", b.predict(), r.scoreRows());
     line(out, "  write (Delta) and job overhead", b.write(), r.scoreRows());
     line(out, "native Booster.predict, same rows in memory", r.nativeSeconds(), r.scoreRows());
-    line(out, "xgboost4j-spark model.transform, Delta to Delta", r.stockSeconds(), r.scoreRows());
+    line(out, "stock model.transform, Delta in -> Delta out", r.stockSeconds(), r.scoreRows());
     line(out, "retrain fit (" + r.rounds() + " rounds), best of " + r.trainRuns().size(), r.trainSeconds(),
         r.trainRows());
     line(out, "  its input rows alone (read, encode, layout)", r.trainPrepSeconds(), r.trainRows());
