@@ -268,7 +268,7 @@ public final class Main implements Callable<Integer> {
   }
 
   @Command(name = "score", description = "Score the events of --date into the scores table (replaces that day) with "
-      + "the champion model.")
+      + "the model that qualifies for the day: the champion, unless it trained on that day.")
   static final class Score implements Callable<Integer> {
     @ParentCommand Main main;
     @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
@@ -329,7 +329,7 @@ public final class Main implements Callable<Integer> {
     String input;
     @Option(names = "--format", description = "csv, json or parquet (default: what ingest recorded)")
     IngestJob.Format format;
-    @Option(names = "--model-version", paramLabel = "V", description = "Model to score with (default: the champion).")
+    @Option(names = "--model-version", paramLabel = "V", description = "Model to score with (default: the one that qualifies for the day).")
     Long modelVersion;
     @Option(names = "--gpu-config", paramLabel = "FILE", description = "GPU overlay whose spark.rapids.sql.* "
         + "settings the plan uses (default: conf/gpu-cluster.conf of this installation).")
@@ -431,7 +431,8 @@ public final class Main implements Callable<Integer> {
       return main.withSession("models " + command, (spark, settings) -> body.apply(new Warehouse(spark, settings)));
     }
 
-    @Command(name = "list", description = "Every version with its status (champion, challenger, rejected, archived).")
+    @Command(name = "list", description = "Every version with its status (champion, challenger, rejected, archived, "
+        + "abandoned).")
     static final class ListVersions implements Callable<Integer> {
       @ParentCommand Models models;
 

@@ -95,6 +95,7 @@ class LifecycleIT extends SparkTestBase {
     theSameEventsVersionAndConfigGiveTheSameModel();
     checkPassesForAFinishedDayAndNamesWhatAnUnfinishedOneBreaks();
     maintainCompactsTheDayAndKeepsTimeTravel();
+    aBackfilledDayGetsTheModelThatQualifiesForIt();
   }
 
   private void firstModelIsPromotedOnAbsoluteBounds() {
@@ -250,6 +251,27 @@ class LifecycleIT extends SparkTestBase {
         .count(), "VACUUM kept the history time travel needs");
     assertEquals(2, run("--conf", "nightscore.maintain.retention-hours=24", "maintain", "--date", SCORED).code(),
         "a retention below 7 days is refused");
+  }
+
+  private void aBackfilledDayGetsTheModelThatQualifiesForIt() {
+    long newest = champion();
+    String day = DAYS[2];
+    Cli.Run none = run("score", "--date", day);
+    assertEquals(1, none.code(), "every promoted model trained on " + day + ": " + none.err());
+    assertThat(none.err()).contains("no promoted model qualifies for " + day);
+
+    // A retrain for the earlier day is judged against what qualifies for it, and does not replace the newer champion.
+    Cli.Run backfill = ok("--conf", "nightscore.retrain.window-days=2", "retrain", "--date", day);
+    long older = latestVersion();
+    assertThat(backfill.out()).contains("gate v" + older + ": rejected (champion v" + newest + " -> v" + newest + ")")
+        .contains("not promoted: the champion v" + newest + " trained on days up to " + DAYS[2]);
+    assertEquals(newest, champion());
+
+    // Once it has been champion, it is the most recently promoted version that qualifies for the day.
+    ok("models", "promote", String.valueOf(older), "--reason", "the model of " + day);
+    ok("models", "promote", String.valueOf(newest), "--reason", "back to the newest");
+    assertThat(ok("score", "--date", day).out()).contains("model_version=" + older);
+    assertThat(ok("score", "--date", SCORED).out()).contains("model_version=" + newest);
   }
 
   private static long filesOfDay(String day) {

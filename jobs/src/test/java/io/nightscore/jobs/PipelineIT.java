@@ -209,6 +209,17 @@ class PipelineIT extends SparkTestBase {
   }
 
   @Test
+  void retrainRefusesAWindowWithMissingDaysUnlessMinDaysAllows() {
+    Cli.Run r = run("--conf", "nightscore.retrain.window-days=5", "retrain", "--date", DAYS[3]);
+    assertEquals(1, r.code(), r.err());
+    assertThat(r.err()).contains("lacks events on [2026-10-30, 2026-10-31]").contains("3 of 5 days")
+        .contains("nightscore.retrain.min-days");
+    Cli.Run tooMany = run("--conf", "nightscore.retrain.min-days=9", "retrain", "--date", DAYS[3]);
+    assertEquals(2, tooMany.code(), "min-days above window-days is a configuration error");
+    assertThat(tooMany.err()).contains("nightscore.retrain.min-days must be");
+  }
+
+  @Test
   void retrainWithoutDataSaysWhatIsMissing() {
     Cli.Run r = run("retrain", "--date", "2027-01-10");
     assertEquals(1, r.code());

@@ -29,6 +29,7 @@ public final class Settings implements Serializable {
   private final int targetFolds;
   private final long minCategoryCount;
   private final int windowDays;
+  private final int minDays;
   private final double negativeSamplingRate;
   private final String calibration;
   private final double tuneShare;
@@ -76,8 +77,12 @@ public final class Settings implements Serializable {
     check(minCategoryCount >= 1, "nightscore.features.min-category-count must be >= 1, got %s",
         minCategoryCount);
     this.windowDays = c.getInt(root + "retrain.window-days");
+    int min = c.getInt(root + "retrain.min-days");
+    this.minDays = min == 0 ? windowDays : min;
     check(windowDays >= 2, "nightscore.retrain.window-days must be >= 2 (train days + one holdout day), got %s",
         windowDays);
+    check(minDays >= 2 && minDays <= windowDays, "nightscore.retrain.min-days must be 0 (= window-days) or within "
+        + "[2, window-days = %s], got %s", windowDays, min);
     this.negativeSamplingRate = c.getDouble(root + "retrain.negative-sampling-rate");
     check(negativeSamplingRate > 0 && negativeSamplingRate <= 1,
         "nightscore.retrain.negative-sampling-rate must be in (0, 1] (1 = keep every negative), got %s",
@@ -190,6 +195,11 @@ public final class Settings implements Serializable {
 
   public int windowDays() {
     return windowDays;
+  }
+
+  /** Fewest days of the window (training days and the holdout day) that must have events. */
+  public int minDays() {
+    return minDays;
   }
 
   /** Share of negatives kept for training; predictions are corrected for it. */

@@ -17,6 +17,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Optional;
@@ -45,7 +46,10 @@ public final class ModelRegistry {
   public static final int MAX_ATTEMPTS = 5;
 
   /** What a version is now: never judged, judged and kept out, the champion, or a former champion. */
-  public enum Status { CHALLENGER, REJECTED, CHAMPION, ARCHIVED }
+  public enum Status { CHALLENGER, REJECTED, CHAMPION, ARCHIVED, ABANDONED }
+
+  /** The action of a decision recorded for a version whose retrain ended before the gate decided. */
+  public static final String ABANDONED = "abandoned";
 
   static final StructType ALIAS_SCHEMA = new StructType()
       .add("alias", DataTypes.StringType, false)
@@ -281,8 +285,73 @@ public final class ModelRegistry {
     if (wasChampion) {
       return Status.ARCHIVED;
     }
+    // Abandoned only while nothing else was decided: a retrain slower than abandon-after still gets its gate.
+    List<Decision> mine = decisions.stream().filter(d -> d.modelVersion() == version).toList();
+    if (!mine.isEmpty() && mine.stream().allMatch(d -> ABANDONED.equals(d.action()))) {
+      return Status.ABANDONED;
+    }
     boolean rejected = decisions.stream().anyMatch(d -> d.modelVersion() == version && !d.promoted());
     return rejected ? Status.REJECTED : Status.CHALLENGER;
+  }
+
+  /**
+   * Records an {@value #ABANDONED} decision for every registered version that has no decision and was registered
+   * more than {@code after} before {@code now}: its retrain died between registering and judging it. Returns
+   * the versions it abandoned.
+   */
+  public List<Long> abandonUndecided(ModelStore store, java.time.Duration after, Instant now) {
+    List<Decision> decisions = decisions();
+    Optional<Alias> alias = champion();
+    Long champion = alias.map(Alias::version).orElse(null);
+    List<Long> abandoned = new ArrayList<>();
+    for (ModelRecord m : store.all()) {
+      boolean decided = decisions.stream().anyMatch(d -> d.modelVersion() == m.version());
+      if (!decided && m.createdAt().plus(after).isBefore(now)) {
+        record(new Decision(newDecisionId(), now, m.version(), ABANDONED, false, champion, champion, null, null,
+            null, null, null, null, null, null, List.of("its retrain ended before the gate decided: registered at "
+            + m.createdAt() + ", no decision " + after.toMinutes() + " minutes later"), actor(), null));
+        abandoned.add(m.version());
+        LOG.warn("model v{}: registered at {} and never judged; recorded as {}", m.version(), m.createdAt(),
+            ABANDONED);
+      }
+    }
+    return abandoned;
+  }
+
+  /** A model chosen for a day, and why it was chosen. */
+  public record PointInTime(ModelRecord model, String why) {}
+
+  /** Whether {@code model} may score day {@code date}: all its training and holdout days are before it. */
+  public static boolean qualifiesFor(ModelRecord model, LocalDate date) {
+    return model.holdoutDate().isBefore(date);
+  }
+
+  /**
+   * The model that may score day {@code date} without having seen it: the champion if it qualifies, otherwise
+   * the most recently promoted version that qualifies (a backfill of an old day gets the model that was champion
+   * then, not one trained on that day); empty when no promoted version qualifies.
+   */
+  public Optional<PointInTime> modelFor(LocalDate date, ModelStore store) {
+    Optional<Alias> alias = champion();
+    if (alias.isEmpty()) {
+      return Optional.empty();
+    }
+    ModelRecord current = store.get(alias.get().version());
+    if (qualifiesFor(current, date)) {
+      return Optional.of(new PointInTime(current, "the champion v" + current.version() + " qualifies for " + date
+          + " (holdout " + current.holdoutDate() + ")"));
+    }
+    List<Decision> promotions = decisions().stream().filter(d -> d.promoted() && d.championAfter() != null)
+        .sorted(Comparator.comparing(Decision::decidedAt).reversed()).toList();
+    for (Decision d : promotions) {
+      ModelRecord m = store.get(d.championAfter());
+      if (qualifiesFor(m, date)) {
+        return Optional.of(new PointInTime(m, "the champion v" + current.version() + " trained on days up to "
+            + current.holdoutDate() + ", not before " + date + "; v" + m.version() + " is the most recently promoted "
+            + "version that did (holdout " + m.holdoutDate() + ", " + d.action() + " " + d.decidedAt() + ")"));
+      }
+    }
+    return Optional.empty();
   }
 
   /** Who is acting: the OS user running the job (Airflow's worker user for scheduled runs). */

@@ -42,25 +42,42 @@ public final class Promotion {
     Long measured = null;
     BinaryMetrics championMetrics = null;
     List<String> notes = new ArrayList<>();
+    // The day the candidate is for: the day after its holdout day. The model it is compared with must not have
+    // seen that day's data either, or it would look better than it is.
+    LocalDate day = holdout.date().plusDays(1);
     for (int attempt = 1; attempt <= ModelRegistry.MAX_ATTEMPTS; attempt++) {
       Optional<ModelRegistry.Alias> current = registry.champion();
       Long champion = current.map(ModelRegistry.Alias::version).orElse(null);
-      if (champion != null && !champion.equals(measured)) {
+      boolean championQualifies = champion == null || ModelRegistry.qualifiesFor(store.get(champion), day);
+      Long rival = championQualifies ? champion
+          : registry.modelFor(day, store).map(p -> p.model().version()).orElse(null);
+      if (rival != null && !rival.equals(measured)) {
         notes.clear();
-        championMetrics = measureChampion(warehouse, store, schema, champion, holdout, notes);
-        measured = champion;
+        championMetrics = measureChampion(warehouse, store, schema, rival, holdout, notes);
+        measured = rival;
       }
-      BinaryMetrics compared = champion == null ? null : championMetrics;
-      Gate.Verdict verdict = Gate.judge(settings, candidateMetrics, compared, champion);
+      if (rival == null) {
+        notes.clear();
+        measured = null;
+      }
+      BinaryMetrics compared = rival == null ? null : championMetrics;
+      Gate.Verdict verdict = Gate.judge(settings, candidateMetrics, compared, rival);
       List<String> reasons = new ArrayList<>(notes);
-      if (champion == null) {
-        reasons.add("first model: judged on the absolute bounds only");
+      if (rival == null) {
+        reasons.add(champion == null ? "first model: judged on the absolute bounds only"
+            : "no promoted model qualifies for " + day + ": judged on the absolute bounds only");
+      }
+      if (!championQualifies) {
+        reasons.add("not promoted: the champion v" + champion + " trained on days up to " + store.get(champion)
+            .holdoutDate() + ", not before " + day + (rival == null ? "" : "; judged against v" + rival
+            + ", the model that qualifies for " + day) + ". A retrain for an earlier day does not replace a newer "
+            + "champion");
       }
       reasons.addAll(verdict.checks());
       String id = ModelRegistry.newDecisionId();
-      boolean promoted = verdict.passed() && registry.moveChampion(champion, candidate.version(),
-          ModelRegistry.historyAfterReplacing(current), id);
-      if (verdict.passed() && !promoted) {
+      boolean promoted = verdict.passed() && championQualifies && registry.moveChampion(champion,
+          candidate.version(), ModelRegistry.historyAfterReplacing(current), id);
+      if (verdict.passed() && championQualifies && !promoted) {
         LOG.info("gate v{}: the champion moved while judging (was v{}); judging again", candidate.version(), champion);
         continue;
       }

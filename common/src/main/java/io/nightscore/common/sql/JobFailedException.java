@@ -8,6 +8,11 @@ public final class JobFailedException extends RuntimeException {
     super(message);
   }
 
+  /** With the exception that caused it, kept for the log. */
+  public JobFailedException(String message, Throwable cause) {
+    super(message, cause);
+  }
+
   /** Throws when a check reported a problem (non-null message). */
   public static void unless(String problem) {
     if (problem != null) {

@@ -39,8 +39,8 @@ public final class CpuFit {
   /**
    * xgboost4j-spark's CPU fit ({@code clf.fit}) over rows of label and feature array read as Spark's internal
    * rows. xgboost4j-spark 3.4 turns every row into an external {@code Row} first, the feature array into a
-   * Scala array of boxed floats that it unboxes again: in a profile of the bench's retrain, half of its workers'
-   * time before their first round. Here each row's label and floats are copied out of the internal row into
+   * Scala array of boxed floats that it unboxes again, which costs its workers more than reading the rows. Here
+   * each row's label and floats are copied out of the internal row into
    * one dense array per worker, or the points xgboost4j-spark makes (label, dense values, weight 1, no group, no
    * margin) past a bound ({@link #matrix}), and the rest is its own: schema checks, feature names and types,
    * tracker and training, model.

@@ -2,6 +2,7 @@ package io.nightscore.model.train;
 
 import io.nightscore.common.config.EventSchema;
 import io.nightscore.common.config.XGBoostSettings;
+import io.nightscore.common.sql.JobFailedException;
 import io.nightscore.common.sql.SessionSettings;
 import io.nightscore.model.DevicePreflight;
 import io.nightscore.model.engine.CpuFit;
@@ -151,6 +152,32 @@ public final class Trainer {
    */
   public static XGBoostClassificationModel fit(XGBoostClassifier clf, TrainingRows train, TrainingRows holdout,
       String idCol) {
+    try {
+      return fitLaidOut(clf, train, holdout, idCol);
+    } catch (RuntimeException e) {
+      if (causedBy(e, "SPARK-24819")) {
+        throw new JobFailedException("XGBoost trains with " + clf.getNumWorkers() + " workers in one barrier stage, "
+            + "which needs " + clf.getNumWorkers() + " task slots at once, and the cluster did not offer them within "
+            + "spark.scheduler.barrier.maxConcurrentTasksCheck.* (executor cores / spark.task.cpus, across executors). "
+            + "Give the job more executors or cores, or lower nightscore.xgboost.num-workers. Nothing was registered.",
+            e);
+      }
+      throw e;
+    }
+  }
+
+  /** Whether {@code e} or one of its causes says {@code text}. */
+  private static boolean causedBy(Throwable e, String text) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (String.valueOf(t.getMessage()).contains(text)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static XGBoostClassificationModel fitLaidOut(XGBoostClassifier clf, TrainingRows train,
+      TrainingRows holdout, String idCol) {
     // On the CPU XGBoost gets its input encoded in one pass and planned once (input), read as internal rows
     // ({@link CpuFit#fitRows}); the GPU plugin takes the Spark-expression query itself, to run it in columnar batches on the
     // GPU, and it is planned without adaptive execution, which would plan it anew for each of the plugin's passes.
@@ -202,9 +229,8 @@ public final class Trainer {
 
   /**
    * One partition per worker chosen by a 64-bit hash of (event id, day), rows sorted by that hash. A sort on
-   * one long key is a radix sort in Spark, a few passes over the keys, where sorting by the id itself compared
-   * strings that share their first bytes (a date, a source prefix) in full: over a second per worker before
-   * XGBoost's first round, in a profile of the bench's retrain. Ids are unique within a day (ingest
+   * one long key is a radix sort in Spark, a few passes over the keys, where sorting by the id itself compares
+   * strings that share their first bytes (a date, a source prefix) in full. Ids are unique within a day (ingest
    * quarantines repeats), so the order is fixed unless two events' hashes collide (about n²/2⁶⁵ for n rows).
    */
   public static Dataset<Row> deterministicLayout(Dataset<Row> rows, int workers, String idCol) {

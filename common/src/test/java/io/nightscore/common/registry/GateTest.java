@@ -13,7 +13,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 @Execution(ExecutionMode.CONCURRENT)
 class GateTest {
-  static final GateSettings GATE = new GateSettings(0.005, 0.005, 0.8, 1.25, 0.99, 0.55);
+  static final GateSettings GATE = new GateSettings(0.005, 0.005, 0.8, 1.25, 0.99, 0.55,
+      java.time.Duration.ofHours(2));
   static final double RATE = 0.012;
   /** Log loss of always predicting the rate: NE = logLoss / BASE. */
   static final double BASE = -(RATE * Math.log(RATE) + (1 - RATE) * Math.log(1 - RATE));

@@ -118,6 +118,31 @@ class ModelRegistryTest extends SparkTestBase {
   }
 
   @Test
+  void aVersionNeverJudgedIsRecordedAsAbandonedOnceOldEnough() {
+    Settings settings = Settings.defaults(Map.of("nightscore.warehouse", scratch.resolve("abandon").toString(),
+        "nightscore.database", "registry_abandon"));
+    Warehouse warehouse = new Warehouse(spark, settings);
+    ModelStore store = new ModelStore(warehouse);
+    ModelRegistry registry = new ModelRegistry(warehouse);
+    store.register(v -> record(v, "file:/artifacts/judged"));
+    store.register(v -> record(v, "file:/artifacts/died"));
+    registry.moveChampion(null, 1, List.of(), ModelRegistry.newDecisionId());
+    registry.record(new ModelRegistry.Decision(ModelRegistry.newDecisionId(), java.time.Instant.now(), 1, "gate", true,
+        null, 1L, null, null, null, null, null, null, null, null, List.of(), "test", null));
+    java.time.Instant now = java.time.Instant.now();
+
+    assertThat(registry.abandonUndecided(store, java.time.Duration.ofHours(2), now)).as("too recent: may be running")
+        .isEmpty();
+    assertThat(registry.abandonUndecided(store, java.time.Duration.ofHours(2), now.plus(java.time.Duration.ofHours(3))))
+        .containsExactly(2L);
+    assertThat(registry.abandonUndecided(store, java.time.Duration.ofHours(2), now.plus(java.time.Duration.ofHours(4))))
+        .as("recorded once").isEmpty();
+    List<ModelRegistry.Decision> decisions = registry.decisions();
+    assertEquals(ModelRegistry.Status.ABANDONED, ModelRegistry.status(2, registry.champion(), decisions));
+    assertEquals(ModelRegistry.Status.CHAMPION, ModelRegistry.status(1, registry.champion(), decisions));
+  }
+
+  @Test
   void concurrentRegistrationsGetDistinctVersions() throws Exception {
     Settings settings = Settings.defaults(Map.of("nightscore.warehouse", scratch.resolve("versions").toString(),
         "nightscore.database", "registry_versions"));

@@ -20,6 +20,8 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,7 +134,17 @@ public final class IngestJob {
 
   public static Plans plans(SparkSession spark, Settings settings, Options options, Timestamp ingestedAt) {
     EventSchema schema = settings.schema();
-    Dataset<Row> raw = read(spark, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
+    Dataset<Row> raw;
+    try {
+      raw = read(spark, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
+    } catch (Exception e) {
+      // A missing path, a day folder with no files, or files with no header or record to read columns from.
+      if (!(e instanceof org.apache.spark.sql.AnalysisException a)) {
+        throw e;
+      }
+      throw new JobFailedException("cannot read " + options.format().name().toLowerCase(Locale.ROOT) + " input "
+          + options.input() + " for " + options.date() + ": " + a.getSimpleMessage() + "; nothing was written.");
+    }
     List<String> missing = IngestRules.missingColumns(raw, schema);
     if (!missing.isEmpty()) {
       throw new JobFailedException("input " + options.input() + " lacks the column(s) " + missing
@@ -163,10 +175,17 @@ public final class IngestJob {
   /** Raw files as the format reads them; CSV values stay text so no bad value is lost to a parse. */
   static Dataset<Row> read(SparkSession spark, Options options) {
     return switch (options.format()) {
-      case CSV -> spark.read().option("header", "true").option("mode", "PERMISSIVE")
-          .option("inferSchema", "false").csv(options.input());
+      case CSV -> {
+        // The header's columns, all text, plus one that keeps a line of the wrong number of fields whole
+        // (Spark's permissive reader would otherwise fill the missing fields with nulls and drop the extra).
+        StructType header = spark.read().option("header", "true").option("inferSchema", "false")
+            .csv(options.input()).schema();
+        yield spark.read().option("header", "true").option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", IngestRules.MALFORMED)
+            .schema(header.add(IngestRules.MALFORMED, DataTypes.StringType, true)).csv(options.input());
+      }
       case JSON -> spark.read().option("mode", "PERMISSIVE").option("primitivesAsString", "true")
-          .json(options.input());
+          .option("columnNameOfCorruptRecord", IngestRules.MALFORMED).json(options.input());
       case PARQUET -> spark.read().parquet(options.input());
     };
   }

@@ -37,11 +37,13 @@ public final class IngestRules {
   /** Column with the numeric field that was not a (finite) number, when that is the reason. */
   public static final String BAD_FIELD = "_bad_field";
   public static final String SOURCE_FILE = "_source_file";
+  /** Column the CSV and JSON readers fill with a line that does not parse into the header's fields. */
+  public static final String MALFORMED = "_malformed_line";
 
   /** Why a raw row was quarantined. */
   public enum Reason {
     MISSING_ID, MISSING_TIME, BAD_TIME, MISSING_LABEL, BAD_LABEL, NON_NUMERIC, NON_FINITE, WRONG_DATE,
-    DUPLICATE_ID
+    DUPLICATE_ID, MALFORMED_ROW
   }
 
   private IngestRules() {}
@@ -126,7 +128,11 @@ public final class IngestRules {
     Column id = col(typed(schema.id()));
     Column time = col(typed(schema.time()));
     Column label = col(typed(schema.label()));
-    Column reason = when(id.isNull(), lit(Reason.MISSING_ID.name()))
+    // A line with fewer or more fields than the header (or JSON that does not parse) comes first: its values
+    // may sit in the wrong columns or be missing, so no other check of it means anything.
+    Column malformed = List.of(raw.columns()).contains(MALFORMED) ? col(MALFORMED).isNotNull() : lit(false);
+    Column reason = when(malformed, lit(Reason.MALFORMED_ROW.name()))
+        .when(id.isNull(), lit(Reason.MISSING_ID.name()))
         .when(text(raw, schema.time()).isNull(), lit(Reason.MISSING_TIME.name()))
         .when(time.isNull(), lit(Reason.BAD_TIME.name()))
         .when(text(raw, schema.label()).isNull(), lit(Reason.MISSING_LABEL.name()))
@@ -151,7 +157,7 @@ public final class IngestRules {
   }
 
   /** Why a quarantined row was refused, in words, naming the field, its value and the expectation. */
-  static Column detail(EventSchema schema, LocalDate date) {
+  static Column detail(EventSchema schema, LocalDate date, String... validatedColumns) {
     Column idText = trim(col(schema.id()).cast("string"));
     Column timeText = trim(col(schema.time()).cast("string"));
     Column labelText = trim(col(schema.label()).cast("string"));
@@ -165,7 +171,11 @@ public final class IngestRules {
       badValue = pick;
     }
     Column r = col(REASON);
-    return when(r.equalTo(Reason.MISSING_ID.name()), lit(schema.id() + " is missing or empty"))
+    Column line = List.of(validatedColumns).contains(MALFORMED) ? col(MALFORMED) : lit(null).cast("string");
+    return when(r.equalTo(Reason.MALFORMED_ROW.name()), concat(lit("the line does not parse into the header's "
+        + schema.allColumns().size() + "+ fields (too few or too many, or broken quoting): '"),
+        org.apache.spark.sql.functions.substring(line, 1, 300), lit("'")))
+        .when(r.equalTo(Reason.MISSING_ID.name()), lit(schema.id() + " is missing or empty"))
         .when(r.equalTo(Reason.MISSING_TIME.name()), lit(schema.time() + " is missing or empty"))
         .when(r.equalTo(Reason.BAD_TIME.name()), concat(lit(schema.time() + " '"), timeText,
             lit("' is not a timestamp (expected yyyy-MM-dd HH:mm:ss)")))
@@ -216,7 +226,7 @@ public final class IngestRules {
     return validated.where(col(REASON).isNotNull()).select(
         lit(java.sql.Date.valueOf(date)).as("dt"),
         col(REASON).as("reason"),
-        detail(schema, date).as("detail"),
+        detail(schema, date, validated.columns()).as("detail"),
         to_json(struct(rawStrings), Map.of("ignoreNullFields", "false")).as("raw"),
         (List.of(validated.columns()).contains(SOURCE_FILE) ? col(SOURCE_FILE) : lit(null))
             .cast(DataTypes.StringType).as("source_file"),

@@ -45,6 +45,9 @@ public final class MaintainJob {
 
   public static Result run(SparkSession spark, Settings settings, LocalDate date) {
     Warehouse warehouse = new Warehouse(spark, settings);
+    // A retrain that died between registering its model and the gate's decision leaves an undecided version.
+    new ModelRegistry(warehouse).abandonUndecided(new ModelStore(warehouse), settings.gate().abandonAfter(),
+        Instant.now());
     long retention = retentionHours(warehouse, settings.retentionHours());
     List<TableResult> results = new ArrayList<>();
     for (Table table : Table.values()) {

@@ -30,6 +30,7 @@ import io.nightscore.model.train.Trainer;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -185,10 +186,22 @@ public final class RetrainJob {
               + "found rows per day %s. Ingest the missing days first.",
           date, trainStart, trainEnd, holdoutDate, warehouse.qualified(Table.EVENTS), eventsVersion, perDay));
     }
+    List<LocalDate> missing = new ArrayList<>();
     for (LocalDate d = trainStart; !d.isAfter(holdoutDate); d = d.plusDays(1)) {
       if (!perDay.containsKey(d)) {
-        LOG.warn("retrain {}: no events for {} in the window; training without it", date, d);
+        missing.add(d);
       }
+    }
+    if (settings.windowDays() - missing.size() < settings.minDays()) {
+      throw new JobFailedException(String.format("retrain %s: the window %s .. %s lacks events on %s in %s version "
+          + "%d; %d of %d days are there and nightscore.retrain.min-days asks for %d. Ingest the missing days, or "
+          + "lower nightscore.retrain.min-days to train without them. Nothing was written.", date, trainStart,
+          holdoutDate, missing, warehouse.qualified(Table.EVENTS), eventsVersion, settings.windowDays() - missing.size(),
+          settings.windowDays(), settings.minDays()));
+    }
+    if (!missing.isEmpty()) {
+      LOG.warn("retrain {}: no events for {} in the window; training without them (min-days {})", date, missing,
+          settings.minDays());
     }
 
     Dataset<Row> trainEvents = window.where(col("dt").lt(lit(java.sql.Date.valueOf(holdoutDate))));
@@ -234,6 +247,8 @@ public final class RetrainJob {
     Warehouse warehouse = new Warehouse(spark, settings);
     ModelStore store = new ModelStore(warehouse);
     JobFailedException.unless(DevicePreflight.problem(settings.xgboost().device(), spark.sparkContext().getConf()));
+    // An earlier retrain that died between registering its model and the gate's decision: record it as abandoned.
+    new ModelRegistry(warehouse).abandonUndecided(store, settings.gate().abandonAfter(), Instant.now());
     Trainer.loadNativeLibraryInBackground();
     Prepared p = prepare(spark, settings, options);
     LocalDate date = p.date();

@@ -68,7 +68,7 @@ public final class ScoreJob {
     if (!warehouse.exists(Table.EVENTS)) {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist: ingest " + date + " first");
     }
-    ModelRecord record = modelToScore(warehouse, store, registry, options.modelVersion());
+    ModelRecord record = modelToScore(warehouse, store, registry, options.modelVersion(), date);
     ModelRecord shadow = options.shadow() || settings.shadowScoring()
         ? newestChallenger(store, registry, record.version()).orElse(null) : null;
     if ((options.shadow() || settings.shadowScoring()) && shadow == null) {
@@ -111,13 +111,31 @@ public final class ScoreJob {
         shadow == null ? null : shadow.version(), shadowRows);
   }
 
-  /** The model asked for, or the champion when {@code modelVersion} is null. */
+  /**
+   * The model asked for (with a warning when it does not qualify for {@code date}), or the model that qualifies
+   * for it ({@link ModelRegistry#modelFor}); logs which and why.
+   */
   public static ModelRecord modelToScore(Warehouse warehouse, ModelStore store, ModelRegistry registry,
-      Long modelVersion) {
-    return modelVersion != null ? store.get(modelVersion)
-        : store.get(registry.champion().orElseThrow(() -> new JobFailedException("there is no champion model in "
-            + warehouse.qualified(Table.MODEL_ALIASES) + ": no version has passed the gate yet. See `nightscore "
-            + "models list`; promote one with `models promote V`, or score with --model-version V.")).version());
+      Long modelVersion, LocalDate date) {
+    if (modelVersion != null) {
+      ModelRecord asked = store.get(modelVersion);
+      if (!ModelRegistry.qualifiesFor(asked, date)) {
+        LOG.warn("score {}: --model-version {} trained on days up to {} (its holdout), which are not all before {}:"
+            + " its scores of this day are not point-in-time correct", date, modelVersion, asked.holdoutDate(), date);
+      }
+      return asked;
+    }
+    if (registry.champion().isEmpty()) {
+      throw new JobFailedException("there is no champion model in " + warehouse.qualified(Table.MODEL_ALIASES)
+          + ": no version has passed the gate yet. See `nightscore models list`; promote one with `models promote "
+          + "V`, or score with --model-version V.");
+    }
+    ModelRegistry.PointInTime chosen = registry.modelFor(date, store).orElseThrow(() -> new JobFailedException(
+        "no promoted model qualifies for " + date + ": every one trained on days up to or after it (a model "
+        + "qualifies when its training and holdout days are all before the day it scores). Score it with "
+        + "--model-version V to accept that, or retrain for an earlier date."));
+    LOG.info("score {}: model v{}: {}", date, chosen.model().version(), chosen.why());
+    return chosen.model();
   }
 
   /** The newest version that has never been champion and is newer than {@code champion}. */

@@ -172,7 +172,7 @@ public final class GpuCheckJob {
 
     // score: the day's events into the model inputs.
     ModelStore store = new ModelStore(warehouse);
-    var record = ScoreJob.modelToScore(warehouse, store, new ModelRegistry(warehouse), options.modelVersion());
+    var record = ScoreJob.modelToScore(warehouse, store, new ModelRegistry(warehouse), options.modelVersion(), date);
     long eventsVersion = warehouse.latestVersion(Table.EVENTS);
     Dataset<Row> events = warehouse.dayAt(Table.EVENTS, eventsVersion, date);
     // On a GPU cluster score predicts with xgboost4j-spark-gpu's transform from these assembled inputs; the CPU's

@@ -53,6 +53,42 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void aLineCutShortOrTooLongIsQuarantinedAsMalformedBeforeAnyOtherCheck() throws Exception {
+    Path wh = scratch.resolve("wh-malformed");
+    Settings s = settings(wh).with(Map.of("nightscore.ingest.max-quarantine-share", "0.9"));
+    // Row b is cut short: without its own check it was ingested with nulls in x1 and site. Row c has an extra
+    // field, row d is short and has no label (the malformed check comes first).
+    Path input = csv("malformed", "a,2026-11-01 01:00:00,1,1.5,s\nb,2026-11-01 01:00:00,0\n"
+        + "c,2026-11-01 02:00:00,0,2,s,extra\nd,2026-11-01 03:00:00\ne,2026-11-01 04:00:00,0,\"1\",\"t,u\"\n");
+    IngestJob.Result r = IngestJob.run(spark, s,
+        new IngestJob.Options(LocalDate.of(2026, 11, 1), input.toString(), IngestJob.Format.CSV));
+    assertEquals(5, r.rowsIn());
+    assertEquals(2, r.rowsWritten(), "a and e (a quoted delimiter is one field)");
+    assertEquals(Map.of("MALFORMED_ROW", 3L), r.reasons());
+    Warehouse w = new Warehouse(spark, s);
+    assertThat(w.read(Table.QUARANTINE).where("raw LIKE '%\"b\"%'").head().<String>getAs("detail"))
+        .contains("does not parse into the header's").contains("'b,2026-11-01 01:00:00,0'");
+    assertThat(w.read(Table.EVENTS).where("id = 'e'").head().<String>getAs("site")).isEqualTo("t,u");
+  }
+
+  @Test
+  void anEmptyDayIsRefusedWithAClearErrorAndNothingWritten() throws Exception {
+    Path wh = scratch.resolve("wh-empty");
+    Path noFiles = Files.createDirectories(scratch.resolve("no-files"));
+    Path headerOnly = csv("header-only", "");
+    Path emptyFile = Files.createDirectories(scratch.resolve("empty-file"));
+    Files.writeString(emptyFile.resolve("part-0.csv"), "");
+    for (Path input : new Path[] {noFiles, headerOnly, emptyFile, scratch.resolve("no-such-folder")}) {
+      assertThatThrownBy(() -> IngestJob.run(spark, settings(wh),
+          new IngestJob.Options(LocalDate.of(2026, 11, 1), input.toString(), IngestJob.Format.CSV)))
+          .as(input.getFileName().toString()).isInstanceOf(JobFailedException.class)
+          .hasMessageContaining(input.getFileName().toString()).hasMessageContaining("nothing was written");
+    }
+    assertFalse(new Warehouse(spark, settings(wh)).exists(Table.QUARANTINE));
+    assertFalse(new Warehouse(spark, settings(wh)).exists(Table.EVENTS));
+  }
+
+  @Test
   void missingColumnsAreRefusedBeforeAnyWrite() throws Exception {
     Path wh = scratch.resolve("wh-cols");
     Path dir = scratch.resolve("cols");
