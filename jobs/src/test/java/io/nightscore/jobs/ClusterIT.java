@@ -100,8 +100,13 @@ class ClusterIT extends SparkTestBase {
     Run started = exec("cluster-start", List.of(ROOT.resolve("bin/cluster").toString(), "start", "--workers", "2",
         "--cores", "1", "--memory", "2g"));
     assertEquals(0, started.code(), started.out());
-    master = started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
-    assertEquals("spark://127.0.0.1:" + PORT, master);
+    java.util.regex.Matcher url = java.util.regex.Pattern.compile("spark://127\\.0\\.0\\.1:\\d+")
+        .matcher(started.out());
+    master = null;
+    while (url.find()) {
+      master = url.group();
+    }
+    assertEquals("spark://127.0.0.1:" + PORT, master, started.out());
   }
 
   @AfterAll
