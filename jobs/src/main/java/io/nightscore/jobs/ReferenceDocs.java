@@ -29,7 +29,7 @@ public final class ReferenceDocs {
     Map<String, Map<String, ConfigValue>> groups = new TreeMap<>();
     for (Map.Entry<String, ConfigValue> e : reference.entrySet()) {
       String key = e.getKey();
-      List<String> parts = ConfigUtilSplit.split(key);
+      List<String> parts = com.typesafe.config.ConfigUtil.splitPath(key);
       String group = parts.size() > 2 ? parts.get(0) + "." + parts.get(1) : parts.get(0);
       groups.computeIfAbsent(group, g -> new TreeMap<>()).put(key, e.getValue());
     }
@@ -83,12 +83,5 @@ public final class ReferenceDocs {
 
   private static String comment(ConfigValue value) {
     return value.origin().comments().stream().map(String::strip).collect(Collectors.joining(" ")).replace("|", "\\|");
-  }
-
-  /** Config's own path splitting, so quoted keys ("spark.sql.x") stay one element. */
-  private static final class ConfigUtilSplit {
-    static List<String> split(String path) {
-      return com.typesafe.config.ConfigUtil.splitPath(path);
-    }
   }
 }
