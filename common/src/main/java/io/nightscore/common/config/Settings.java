@@ -23,6 +23,7 @@ public final class Settings implements Serializable {
   private final String timezone;
   private final EventSchema schema;
   private final double maxQuarantineShare;
+  private final int maxValueLength;
   private final String categoricalMode;
   private final int maxCategories;
   private final double targetSmoothing;
@@ -63,6 +64,8 @@ public final class Settings implements Serializable {
     this.maxQuarantineShare = c.getDouble(root + "ingest.max-quarantine-share");
     check(maxQuarantineShare >= 0 && maxQuarantineShare <= 1,
         "nightscore.ingest.max-quarantine-share must be within [0, 1], got %s", maxQuarantineShare);
+    this.maxValueLength = c.getInt(root + "ingest.max-value-length");
+    check(maxValueLength > 0, "nightscore.ingest.max-value-length must be > 0, got %s", maxValueLength);
     this.categoricalMode = c.getString(root + "features.categorical-mode");
     check(List.of("target", "ordinal", "native").contains(categoricalMode),
         "nightscore.features.categorical-mode must be 'target', 'ordinal' or 'native', got '%s'", categoricalMode);
@@ -168,6 +171,11 @@ public final class Settings implements Serializable {
 
   public double maxQuarantineShare() {
     return maxQuarantineShare;
+  }
+
+  /** Longest raw value of a contract column, in characters; longer ones are quarantined. */
+  public int maxValueLength() {
+    return maxValueLength;
   }
 
   /** "target" (smoothed rate), "ordinal" (category index as a number) or "native" (XGBoost categorical splits). */

@@ -151,9 +151,10 @@ public final class IngestJob {
           + " that nightscore.schema names; found " + List.of(raw.columns())
           + ". Fix the input or nightscore.schema.*; nothing was written.");
     }
-    Dataset<Row> validated = IngestRules.validate(raw, schema, options.date());
+    Dataset<Row> validated = IngestRules.validate(raw, schema, options.date(), settings.maxValueLength());
     return new Plans(raw, IngestRules.events(validated, schema, options.date(), ingestedAt),
-        IngestRules.quarantine(validated, schema, options.date(), ingestedAt), validated.columns().length);
+        IngestRules.quarantine(validated, schema, options.date(), settings.maxValueLength(), ingestedAt),
+        validated.columns().length);
   }
 
   /**
@@ -172,17 +173,34 @@ public final class IngestJob {
     return m;
   }
 
-  /** Raw files as the format reads them; CSV values stay text so no bad value is lost to a parse. */
+  /**
+   * Raw files as the format reads them; CSV values stay text so no bad value is lost to a parse. CSV is read
+   * as RFC 4180 writes it: a quote inside a quoted field is doubled and a quoted field may hold line breaks
+   * (so Spark reads each CSV file in one task); lines end in LF or CRLF, mixed in one file if need be. Read
+   * line by line instead, a quoted line break would cut its record into a short valid row and a malformed one.
+   */
   static Dataset<Row> read(SparkSession spark, Options options) {
     return switch (options.format()) {
       case CSV -> {
+        // With LF as the separator a CRLF line leaves its CR at the end of an unquoted last field, removed below.
+        org.apache.spark.sql.DataFrameReader csv = spark.read().option("header", "true").option("escape", "\"")
+            .option("multiLine", true).option("lineSep", "\n");
         // The header's columns, all text, plus one that keeps a line of the wrong number of fields whole
         // (Spark's permissive reader would otherwise fill the missing fields with nulls and drop the extra).
-        StructType header = spark.read().option("header", "true").option("inferSchema", "false")
-            .csv(options.input()).schema();
-        yield spark.read().option("header", "true").option("mode", "PERMISSIVE")
-            .option("columnNameOfCorruptRecord", IngestRules.MALFORMED)
+        // A byte-order mark before the header is not part of the first column's name.
+        StructType header = new StructType();
+        for (org.apache.spark.sql.types.StructField f : csv.option("inferSchema", "false").csv(options.input())
+            .schema().fields()) {
+          header = header.add(f.name().replace("\uFEFF", ""), DataTypes.StringType, true);
+        }
+        Dataset<Row> rows = csv.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", IngestRules.MALFORMED)
             .schema(header.add(IngestRules.MALFORMED, DataTypes.StringType, true)).csv(options.input());
+        if (header.isEmpty()) {
+          yield rows; // no header: refused for its missing columns
+        }
+        String last = header.fieldNames()[header.size() - 1];
+        yield rows.withColumn(last, org.apache.spark.sql.functions.regexp_replace(
+            org.apache.spark.sql.functions.col(last), "\r$", ""));
       }
       case JSON -> spark.read().option("mode", "PERMISSIVE").option("primitivesAsString", "true")
           .option("columnNameOfCorruptRecord", IngestRules.MALFORMED).json(options.input());

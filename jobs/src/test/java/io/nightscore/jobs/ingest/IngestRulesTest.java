@@ -23,6 +23,7 @@ class IngestRulesTest extends SparkTestBase {
 
   static final LocalDate DAY = LocalDate.of(2026, 11, 1);
   static final EventSchema SCHEMA = new EventSchema("id", "ts", "y", List.of("x1", "x2"), List.of("site"));
+  static final int MAX_LENGTH = 30;
   static final StructType RAW = new StructType()
       .add("id", DataTypes.StringType).add("ts", DataTypes.StringType).add("y", DataTypes.StringType)
       .add("x1", DataTypes.StringType).add("x2", DataTypes.StringType).add("site", DataTypes.StringType);
@@ -48,6 +49,12 @@ class IngestRulesTest extends SparkTestBase {
     rows.add(raw("NON_FINITE", "2026-11-01 10:00:00", "0", "Infinity", "1", "s"));
     rows.add(raw("NON_FINITE_NAN", "2026-11-01 10:00:00", "0", "1", "NaN", "s"));
     rows.add(raw("WRONG_DATE", "2026-10-31 23:59:59", "0", "1", "1", "s"));
+    rows.add(raw("INVALID_ENCODING", "2026-11-01 10:00:00", "0", "1", "1", "caf\uFFFD"));
+    rows.add(raw("VALUE_TOO_LONG", "2026-11-01 10:00:00", "0", "1", "1", "s".repeat(MAX_LENGTH + 1)));
+    rows.add(raw("LONGEST_OK", "2026-11-01 10:00:00", "0", "1", "1", "s".repeat(MAX_LENGTH)));
+    rows.add(raw("OUT_OF_RANGE", "2026-11-01 10:00:00", "0", "-3.5e38", "1", "s"));
+    rows.add(raw("FLOAT_MAX_OK", "2026-11-01 10:00:00", "0", "3.4e38", "1", "s"));
+    rows.add(raw("NON_FINITE_OVERFLOW", "2026-11-01 10:00:00", "0", "1e400", "1", "s"));
     rows.add(raw("dup", "2026-11-01 09:00:00", "0", "1", "1", "first"));
     rows.add(raw("dup", "2026-11-01 08:00:00", "1", "2", "2", "earliest"));
     rows.add(raw("dup", "2026-11-01 09:00:00", "0", "1", "1", "first"));
@@ -56,7 +63,7 @@ class IngestRulesTest extends SparkTestBase {
 
   @Test
   void everyRowGetsExactlyTheFirstRuleItBreaks() {
-    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY, MAX_LENGTH);
     Map<String, List<String>> reasonsById = new HashMap<>();
     for (Row r : v.select("id", IngestRules.REASON).collectAsList()) {
       reasonsById.computeIfAbsent(String.valueOf(r.get(0)), k -> new ArrayList<>()).add(r.getString(1));
@@ -75,16 +82,25 @@ class IngestRulesTest extends SparkTestBase {
     assertThat(reasonsById.get("NON_FINITE")).containsExactly("NON_FINITE");
     assertThat(reasonsById.get("NON_FINITE_NAN")).containsExactly("NON_FINITE");
     assertThat(reasonsById.get("WRONG_DATE")).containsExactly("WRONG_DATE");
+    assertThat(reasonsById.get("INVALID_ENCODING")).containsExactly("INVALID_ENCODING");
+    assertThat(reasonsById.get("VALUE_TOO_LONG")).containsExactly("VALUE_TOO_LONG");
+    assertThat(reasonsById.get("LONGEST_OK")).containsExactly((String) null);
+    assertThat(reasonsById.get("OUT_OF_RANGE")).containsExactly("OUT_OF_RANGE");
+    assertThat(reasonsById.get("FLOAT_MAX_OK")).containsExactly((String) null);
+    assertThat(reasonsById.get("NON_FINITE_OVERFLOW")).as("past a double's range reads as infinite")
+        .containsExactly("NON_FINITE");
     assertThat(reasonsById.get("dup")).containsExactlyInAnyOrder(null, "DUPLICATE_ID", "DUPLICATE_ID");
   }
 
   @Test
   void ansiModeQuarantinesTheSameRowsInsteadOfFailing() {
     // Without ANSI mode the parse is a plain cast (the GPU runs it); with it, try_cast: same reasons either way.
-    List<Row> plain = IngestRules.validate(day(), SCHEMA, DAY).select("id", IngestRules.REASON).collectAsList();
+    List<Row> plain = IngestRules.validate(day(), SCHEMA, DAY, MAX_LENGTH).select("id", IngestRules.REASON)
+        .collectAsList();
     spark.conf().set("spark.sql.ansi.enabled", "true");
     try {
-      List<Row> ansi = IngestRules.validate(day(), SCHEMA, DAY).select("id", IngestRules.REASON).collectAsList();
+      List<Row> ansi = IngestRules.validate(day(), SCHEMA, DAY, MAX_LENGTH).select("id", IngestRules.REASON)
+          .collectAsList();
       assertThat(ansi).containsExactlyInAnyOrderElementsOf(plain);
     } finally {
       spark.conf().unset("spark.sql.ansi.enabled");
@@ -93,19 +109,19 @@ class IngestRulesTest extends SparkTestBase {
 
   @Test
   void rowsAreConservedAndTheEarliestDuplicateIsKept() {
-    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY, MAX_LENGTH);
     Timestamp now = Timestamp.valueOf("2026-11-02 01:00:00");
     List<Row> events = IngestRules.events(v, SCHEMA, DAY, now).collectAsList();
-    List<Row> quarantine = IngestRules.quarantine(v, SCHEMA, DAY, now).collectAsList();
+    List<Row> quarantine = IngestRules.quarantine(v, SCHEMA, DAY, MAX_LENGTH, now).collectAsList();
     assertEquals(day().count(), events.size() + quarantine.size(), "rows in = events + quarantine");
-    assertEquals(4, events.size(), "ok1, ok2, ok3 and one dup");
+    assertEquals(6, events.size(), "ok1, ok2, ok3, the longest value and the largest float allowed, and one dup");
     Row kept = events.stream().filter(r -> r.getString(0).equals("dup")).findFirst().orElseThrow();
     assertEquals("earliest", kept.getAs("site"), "the earliest event of a duplicated id is kept");
   }
 
   @Test
   void validRowsAreTypedTrimmedAndMissingStaysNull() {
-    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY, MAX_LENGTH);
     Map<String, Row> byId = new HashMap<>();
     for (Row r : IngestRules.events(v, SCHEMA, DAY, new Timestamp(0)).collectAsList()) {
       byId.put(r.getString(0), r);
@@ -124,12 +140,17 @@ class IngestRulesTest extends SparkTestBase {
 
   @Test
   void quarantineRowsSayWhatIsWrongAndKeepTheRawValues() {
-    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY);
+    Dataset<Row> v = IngestRules.validate(day(), SCHEMA, DAY, MAX_LENGTH);
     Map<String, Row> byReason = new HashMap<>();
-    for (Row r : IngestRules.quarantine(v, SCHEMA, DAY, new Timestamp(0)).collectAsList()) {
+    for (Row r : IngestRules.quarantine(v, SCHEMA, DAY, MAX_LENGTH, new Timestamp(0)).collectAsList()) {
       byReason.putIfAbsent(r.getString(r.fieldIndex("reason")), r);
     }
     assertThat(byReason.get("NON_NUMERIC").<String>getAs("detail")).isEqualTo("x2 'n/a' is not a number");
+    assertThat(byReason.get("INVALID_ENCODING").<String>getAs("detail"))
+        .isEqualTo("site 'caf\uFFFD' holds bytes that are not valid UTF-8 (shown as \uFFFD)");
+    assertThat(byReason.get("VALUE_TOO_LONG").<String>getAs("detail")).startsWith("site is 31 characters long, over "
+        + "nightscore.ingest.max-value-length = 30: 'sss");
+    assertThat(byReason.get("OUT_OF_RANGE").<String>getAs("detail")).startsWith("x1 '-3.5e38' is beyond the range");
     assertThat(byReason.get("NON_FINITE").<String>getAs("detail")).contains("x1 'Infinity'");
     assertThat(byReason.get("BAD_LABEL").<String>getAs("detail")).contains("y '").contains("is not 0 or 1");
     assertThat(byReason.get("BAD_TIME").<String>getAs("detail")).contains("'2026-13-45 99:00'");
@@ -149,7 +170,7 @@ class IngestRulesTest extends SparkTestBase {
         RowFactory.create(1L, Timestamp.valueOf("2026-11-01 01:00:00"), 1, 1.0, Double.NaN, "s"),
         RowFactory.create(2L, Timestamp.valueOf("2026-11-01 01:00:00"), 3, 1.0, 2.0, "s"),
         RowFactory.create(3L, Timestamp.valueOf("2026-11-01 01:00:00"), 0, null, 2.0, "s")), typed);
-    List<String> reasons = IngestRules.validate(raw, SCHEMA, DAY).orderBy("id")
+    List<String> reasons = IngestRules.validate(raw, SCHEMA, DAY, MAX_LENGTH).orderBy("id")
         .select(IngestRules.REASON).as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
     assertEquals(java.util.Arrays.asList("NON_FINITE", "BAD_LABEL", null), reasons);
   }
@@ -163,7 +184,8 @@ class IngestRulesTest extends SparkTestBase {
         raw("mix", "2026-11-01 08:00:00", "0", "1", "1", "earliest valid"),
         raw(" mix ", "2026-11-01 10:00:00", "0", "1", "1", "padded")), RAW);
     Map<String, String> reasonBySite = new HashMap<>();
-    for (Row r : IngestRules.validate(raw, SCHEMA, DAY).select("site", IngestRules.REASON).collectAsList()) {
+    for (Row r : IngestRules.validate(raw, SCHEMA, DAY, MAX_LENGTH).select("site", IngestRules.REASON)
+        .collectAsList()) {
       reasonBySite.put(r.getString(0), r.getString(1));
     }
     assertThat(reasonBySite).containsEntry("bad label", "BAD_LABEL").containsEntry("earliest valid", null)
