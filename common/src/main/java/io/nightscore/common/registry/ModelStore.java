@@ -155,6 +155,47 @@ public final class ModelStore {
         + ModelRegistry.MAX_ATTEMPTS + " attempts: other registrations kept taking the next number");
   }
 
+  /**
+   * Removes the artifact folders of training runs that never registered a model (a retrain killed between
+   * writing its artifacts and registering them) once their newest file is older than {@code retention}: a
+   * retrain still running is never that old. Registered runs' folders are never touched. Returns the folders
+   * removed.
+   */
+  public List<String> removeUnregistered(java.time.Duration retention, java.time.Instant now) {
+    Path models = new Path(warehouse.modelPath(java.util.UUID.randomUUID().toString())).getParent();
+    java.util.Set<String> registered = new java.util.HashSet<>();
+    for (ModelRecord r : all()) {
+      registered.add(new Path(r.artifactPath()).getName());
+    }
+    List<String> removed = new ArrayList<>();
+    try {
+      FileSystem fs = models.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
+      if (!fs.exists(models)) {
+        return removed;
+      }
+      for (org.apache.hadoop.fs.FileStatus run : fs.listStatus(models)) {
+        String name = run.getPath().getName();
+        if (!run.isDirectory() || !name.startsWith("run-") || registered.contains(name)) {
+          continue;
+        }
+        long newest = run.getModificationTime();
+        RemoteIterator<LocatedFileStatus> files = fs.listFiles(run.getPath(), true);
+        while (files.hasNext()) {
+          newest = Math.max(newest, files.next().getModificationTime());
+        }
+        if (now.minus(retention).isAfter(java.time.Instant.ofEpochMilli(newest))) {
+          fs.delete(run.getPath(), true);
+          removed.add(run.getPath().toString());
+          LOG.info("removed the artifacts of run {}, which registered no model (last written {})", name,
+              java.time.Instant.ofEpochMilli(newest));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list or remove model artifact folders under " + models, e);
+    }
+    return removed;
+  }
+
   /** Every registered version, oldest first (one row per retrain: small enough to read whole). */
   public List<ModelRecord> all() {
     if (!warehouse.exists(Table.MODELS)) {

@@ -143,6 +143,30 @@ class ModelRegistryTest extends SparkTestBase {
   }
 
   @Test
+  void artifactsOfRunsThatNeverRegisteredAreRemovedOnceOlderThanTheRetention() throws Exception {
+    Settings settings = Settings.defaults(Map.of("nightscore.warehouse", scratch.resolve("orphans").toString(),
+        "nightscore.database", "registry_orphans"));
+    Warehouse warehouse = new Warehouse(spark, settings);
+    ModelStore store = new ModelStore(warehouse);
+    String registered = warehouse.modelPath(java.util.UUID.randomUUID().toString());
+    String died = warehouse.modelPath(java.util.UUID.randomUUID().toString());
+    for (String dir : List.of(registered, died)) {
+      java.nio.file.Path booster = java.nio.file.Path.of(java.net.URI.create(dir)).resolve("spark-model/booster");
+      java.nio.file.Files.createDirectories(booster.getParent());
+      java.nio.file.Files.writeString(booster, "x");
+    }
+    store.register(v -> record(v, registered));
+    java.time.Instant now = java.time.Instant.now();
+    java.time.Duration week = java.time.Duration.ofHours(168);
+
+    assertThat(store.removeUnregistered(week, now)).as("too recent: its retrain may still be running").isEmpty();
+    assertThat(store.removeUnregistered(week, now.plus(java.time.Duration.ofHours(169))))
+        .containsExactly(died);
+    assertThat(java.nio.file.Path.of(java.net.URI.create(died))).doesNotExist();
+    assertThat(java.nio.file.Path.of(java.net.URI.create(registered)).resolve("spark-model/booster")).exists();
+  }
+
+  @Test
   void concurrentRegistrationsGetDistinctVersions() throws Exception {
     Settings settings = Settings.defaults(Map.of("nightscore.warehouse", scratch.resolve("versions").toString(),
         "nightscore.database", "registry_versions"));

@@ -32,12 +32,15 @@ public final class MaintainJob {
   /** What OPTIMIZE and VACUUM did to one table (-1 where the step did not run). */
   public record TableResult(Table table, long filesRemoved, long filesAdded, long filesVacuumed) {}
 
-  public record Result(LocalDate date, long retentionHours, List<TableResult> tables) {
-    /** One result line per table. */
+  public record Result(LocalDate date, long retentionHours, List<TableResult> tables, List<String> runsRemoved) {
+    /** One result line per table, and one for the artifact folders of runs that never registered. */
     public List<String> lines() {
-      return tables.stream().map(t -> String.format(Locale.ROOT, "maintain %s: table=%s optimize_files_removed=%d "
-          + "optimize_files_added=%d vacuum_files_deleted=%d retention_hours=%d", date, t.table().sqlName(),
-          t.filesRemoved(), t.filesAdded(), t.filesVacuumed(), retentionHours)).toList();
+      List<String> lines = new ArrayList<>(tables.stream().map(t -> String.format(Locale.ROOT,
+          "maintain %s: table=%s optimize_files_removed=%d optimize_files_added=%d vacuum_files_deleted=%d "
+          + "retention_hours=%d", date, t.table().sqlName(), t.filesRemoved(), t.filesAdded(), t.filesVacuumed(),
+          retentionHours)).toList());
+      lines.add(String.format(Locale.ROOT, "maintain %s: unregistered_runs_removed=%d", date, runsRemoved.size()));
+      return lines;
     }
   }
 
@@ -48,6 +51,9 @@ public final class MaintainJob {
     // A retrain that died between registering its model and the gate's decision leaves an undecided version.
     new ModelRegistry(warehouse).abandonUndecided(new ModelStore(warehouse), settings.gate().abandonAfter(),
         Instant.now());
+    // A retrain that died between writing its artifacts and registering them leaves a folder nothing points at.
+    List<String> runsRemoved = new ModelStore(warehouse).removeUnregistered(
+        Duration.ofHours(settings.retentionHours()), Instant.now());
     long retention = retentionHours(warehouse, settings.retentionHours());
     List<TableResult> results = new ArrayList<>();
     for (Table table : Table.values()) {
@@ -73,7 +79,7 @@ public final class MaintainJob {
           warehouse.qualified(table), removed, added, retention, vacuumed);
       results.add(new TableResult(table, removed, added, vacuumed));
     }
-    return new Result(date, retention, results);
+    return new Result(date, retention, results, runsRemoved);
   }
 
   static boolean partitionedByDay(Table table) {
