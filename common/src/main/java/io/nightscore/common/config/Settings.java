@@ -24,6 +24,7 @@ public final class Settings implements Serializable {
   private final EventSchema schema;
   private final double maxQuarantineShare;
   private final int maxValueLength;
+  private final String csvEscape;
   private final String categoricalMode;
   private final int maxCategories;
   private final double targetSmoothing;
@@ -66,6 +67,9 @@ public final class Settings implements Serializable {
         "nightscore.ingest.max-quarantine-share must be within [0, 1], got %s", maxQuarantineShare);
     this.maxValueLength = c.getInt(root + "ingest.max-value-length");
     check(maxValueLength > 0, "nightscore.ingest.max-value-length must be > 0, got %s", maxValueLength);
+    this.csvEscape = c.getString(root + "ingest.csv-escape");
+    check(csvEscape.equals("\"") || csvEscape.equals("\\"),
+        "nightscore.ingest.csv-escape must be '\"' (RFC 4180) or '\\' (Spark's CSV writer), got '%s'", csvEscape);
     this.categoricalMode = c.getString(root + "features.categorical-mode");
     check(List.of("target", "ordinal", "native").contains(categoricalMode),
         "nightscore.features.categorical-mode must be 'target', 'ordinal' or 'native', got '%s'", categoricalMode);
@@ -171,6 +175,11 @@ public final class Settings implements Serializable {
 
   public double maxQuarantineShare() {
     return maxQuarantineShare;
+  }
+
+  /** The character escaping a quote inside a quoted CSV field: a quote (RFC 4180) or a backslash. */
+  public String csvEscape() {
+    return csvEscape;
   }
 
   /** Longest raw value of a contract column, in characters; longer ones are quarantined. */

@@ -68,8 +68,33 @@ public final class IngestJob {
     spark.sparkContext().setJobDescription("ingest " + options.date() + ": read " + options.input());
 
     Timestamp ingestedAt = Timestamp.from(Instant.now());
-    Plans plans = plans(spark, settings, options, ingestedAt);
-    return compiledUpTo(spark, plans.widest(), () -> write(warehouse, settings, options, plans));
+    try {
+      Plans plans = plans(spark, settings, options, ingestedAt);
+      return compiledUpTo(spark, plans.widest(), () -> write(warehouse, settings, options, plans));
+    } catch (Exception e) { // Scala throws SparkException undeclared
+      if (saysAnywhere(e, "exceeds the maximum number of characters")) {
+        throw new JobFailedException("a CSV field in " + options.input() + " runs past " + maxFieldChars(settings)
+            + " characters (100 x nightscore.ingest.max-value-length): most likely a quote opened and never "
+            + "closed, which makes the rest of its file one field. Fix the file; nothing was written to "
+            + warehouse.qualified(Table.EVENTS) + " for " + options.date() + ".", e);
+      }
+      throw e;
+    }
+  }
+
+  /** The longest CSV field the reader takes before failing the day: far above what is quarantined as too long. */
+  static int maxFieldChars(Settings settings) {
+    return (int) Math.min(Integer.MAX_VALUE, 100L * settings.maxValueLength());
+  }
+
+  /** Whether {@code e} or one of its causes (the CSV parser's, under Spark's) says {@code text}. */
+  private static boolean saysAnywhere(Throwable e, String text) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (String.valueOf(t.getMessage()).contains(text)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -136,7 +161,7 @@ public final class IngestJob {
     EventSchema schema = settings.schema();
     Dataset<Row> raw;
     try {
-      raw = read(spark, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
+      raw = read(spark, settings, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
     } catch (Exception e) {
       // A missing path, a day folder with no files, or files with no header or record to read columns from.
       if (!(e instanceof org.apache.spark.sql.AnalysisException a)) {
@@ -179,19 +204,22 @@ public final class IngestJob {
    * (so Spark reads each CSV file in one task); lines end in LF or CRLF, mixed in one file if need be. Read
    * line by line instead, a quoted line break would cut its record into a short valid row and a malformed one.
    */
-  static Dataset<Row> read(SparkSession spark, Options options) {
+  static Dataset<Row> read(SparkSession spark, Settings settings, Options options) {
     return switch (options.format()) {
       case CSV -> {
         // With LF as the separator a CRLF line leaves its CR at the end of an unquoted last field, removed below.
-        org.apache.spark.sql.DataFrameReader csv = spark.read().option("header", "true").option("escape", "\"")
-            .option("multiLine", true).option("lineSep", "\n");
+        // A field may be at most maxFieldChars long: a quote that is never closed swallows the lines after it
+        // into one field, and the read fails there (see run) instead of holding the rest of a file in memory.
+        org.apache.spark.sql.DataFrameReader csv = spark.read().option("header", "true")
+            .option("escape", settings.csvEscape()).option("multiLine", true).option("lineSep", "\n")
+            .option("maxCharsPerColumn", maxFieldChars(settings));
         // The header's columns, all text, plus one that keeps a line of the wrong number of fields whole
         // (Spark's permissive reader would otherwise fill the missing fields with nulls and drop the extra).
-        // A byte-order mark before the header is not part of the first column's name.
+        // A byte-order mark before the header is not part of the first column's name, nor a CRLF's CR of the last.
         StructType header = new StructType();
         for (org.apache.spark.sql.types.StructField f : csv.option("inferSchema", "false").csv(options.input())
             .schema().fields()) {
-          header = header.add(f.name().replace("\uFEFF", ""), DataTypes.StringType, true);
+          header = header.add(f.name().replace("\uFEFF", "").replaceAll("\r$", ""), DataTypes.StringType, true);
         }
         Dataset<Row> rows = csv.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", IngestRules.MALFORMED)
             .schema(header.add(IngestRules.MALFORMED, DataTypes.StringType, true)).csv(options.input());
@@ -200,7 +228,7 @@ public final class IngestJob {
         }
         String last = header.fieldNames()[header.size() - 1];
         yield rows.withColumn(last, org.apache.spark.sql.functions.regexp_replace(
-            org.apache.spark.sql.functions.col(last), "\r$", ""));
+            org.apache.spark.sql.functions.col("`" + last.replace("`", "``") + "`"), "\r$", ""));
       }
       case JSON -> spark.read().option("mode", "PERMISSIVE").option("primitivesAsString", "true")
           .option("columnNameOfCorruptRecord", IngestRules.MALFORMED).json(options.input());

@@ -95,7 +95,7 @@ public final class GenerateJob {
       spark.sparkContext().setJobDescription("generate: write raw events");
       var writer = staged.select(raw.toArray(new Column[0])).write().mode(SaveMode.Overwrite).partitionBy("dt");
       switch (format) {
-        case "csv" -> writer.option("header", "true").csv(eventsPath);
+        case "csv" -> writer.option("header", "true").option("escape", "\"").csv(eventsPath); // RFC 4180 quotes
         case "json" -> writer.json(eventsPath);
         default -> writer.parquet(eventsPath);
       }

@@ -37,6 +37,10 @@ public final class GpuPlacement {
   public static final List<Allowed> ALLOWED = List.of(
       new Allowed("FileSourceScanExec", "DeltaParquetFileFormat",
           "Delta table scans: RAPIDS 25.04 has only a Delta stub for Spark 3.5, so Delta reads decode on the CPU"),
+      new Allowed("FileSourceScanExec", "GpuCSVScan does not support modified escape chars",
+          "raw CSV is read as RFC 4180 writes it (doubled quotes, quoted line breaks), which RAPIDS' CSV reader "
+              + "cannot: the CSV scan decodes on the CPU, the checks after it run on the GPU; Parquet and JSON "
+              + "raw input scan on the GPU"),
       new Allowed("LocalTableScanExec", "",
           "a categorical vocabulary (at most max-categories rows, built on the driver) before it is broadcast "
               + "for its join: RAPIDS has no LocalTableScan; the events never pass through it"));

@@ -80,13 +80,13 @@ class HostileInputTest extends SparkTestBase {
   @Test
   void aDayOfBrokenCsvFilesLandsRecordByRecord() throws Exception {
     Settings s = settings("csv");
-    byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
     byte[] notUtf8 = {(byte) 0xC3, (byte) 0x28};
-    // File 0: a byte-order mark, CRLF and LF line ends mixed, a quoted field holding a line break, a delimiter
-    // and doubled quotes, invalid UTF-8 in a categorical, an over-long categorical, a value past a float.
+    // File 0: CRLF and LF line ends mixed, a quoted field holding a line break, a delimiter and doubled quotes,
+    // invalid UTF-8 in a categorical, an over-long categorical, a value past a float.
     // File 1: the same event "a" again (another file of the day), and a line with one field too many.
-    Path input = day("csv", bytes(bom, HEADER, "\r\n",
+    Path input = day("csv", bytes(HEADER, "\n",
         "a,2026-11-01 01:00:00,0,1.5,plain\r\n",
+        "h,2026-11-01 00:30:00,0,1.5,crlf\r\n",
         "b,2026-11-01 02:00:00,1,2,\"two\nlines, \"\"quoted\"\"\"\n",
         "c,2026-11-01 03:00:00,0,3,caf", notUtf8, "\r\n",
         "d,2026-11-01 04:00:00,0,4,", "x".repeat(41), "\n",
@@ -96,15 +96,50 @@ class HostileInputTest extends SparkTestBase {
 
     IngestJob.Result r = ingest(s, input, IngestJob.Format.CSV);
 
-    assertEquals(8, r.rowsIn(), "eight records in nine lines");
+    assertEquals(9, r.rowsIn(), "nine records in ten lines");
     assertEquals(r.rowsIn(), r.rowsWritten() + r.rowsQuarantined(), "every record once");
     Map<String, Row> events = events(s);
-    assertThat(events.keySet()).containsExactlyInAnyOrder("a", "b", "f");
+    assertThat(events.keySet()).containsExactlyInAnyOrder("a", "b", "f", "h");
     assertEquals("two\nlines, \"quoted\"", events.get("b").getAs("site"), "a valid CSV field arrives intact");
-    assertEquals("plain", events.get("a").getAs("site"), "no carriage return left at a CRLF line end");
+    assertEquals("crlf", events.get("h").getAs("site"), "no carriage return left at a CRLF line end");
     assertEquals("last line without an end", events.get("f").getAs("site"));
     assertEquals(Map.of("c", "INVALID_ENCODING", "d", "VALUE_TOO_LONG", "e", "OUT_OF_RANGE", "a", "DUPLICATE_ID",
         "g", "MALFORMED_ROW"), quarantinedReasons(s));
+  }
+
+  @Test
+  void aByteOrderMarkAndCrlfLineEndsAreNotPartOfAnyValue() throws Exception {
+    Settings s = settings("bom");
+    byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+    Path input = day("bom", bytes(bom, HEADER, "\r\n", "a,2026-11-01 01:00:00,0,1.5,plain\r\n",
+        "b,2026-11-01 02:00:00,1,2,\"quoted\"\r\n"));
+    IngestJob.Result r = ingest(s, input, IngestJob.Format.CSV);
+    assertEquals(2, r.rowsWritten(), r.reasons().toString());
+    assertEquals("plain", events(s).get("a").getAs("site"));
+    assertEquals("quoted", events(s).get("b").getAs("site"));
+  }
+
+  @Test
+  void quotesEscapedTheWaySparksCsvWriterDoesReadWithABackslashEscape() throws Exception {
+    Settings s = settings("backslash", "nightscore.ingest.csv-escape", "\\");
+    Path input = day("backslash", bytes(HEADER, "\n", "a,2026-11-01 01:00:00,0,1.5,\"say \\\"hi\\\", ok\"\n"));
+    assertEquals(1, ingest(s, input, IngestJob.Format.CSV).rowsWritten());
+    assertEquals("say \"hi\", ok", events(s).get("a").getAs("site"));
+  }
+
+  @Test
+  void aQuoteNeverClosedRefusesTheDayInsteadOfSwallowingTheFile() throws Exception {
+    Settings s = settings("unclosed");
+    StringBuilder rest = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      rest.append("r").append(i).append(",2026-11-01 01:00:00,0,1.5,a value of some forty characters\n");
+    }
+    Path input = day("unclosed", bytes(HEADER, "\n", "a,2026-11-01 01:00:00,0,1.5,\"opened\n", rest));
+    assertThatThrownBy(() -> ingest(s, input, IngestJob.Format.CSV)).isInstanceOf(JobFailedException.class)
+        .hasMessageContaining("runs past 4000 characters").hasMessageContaining("a quote opened and never closed")
+        .hasMessageContaining("nothing was written");
+    assertFalse(new Warehouse(spark, s).exists(Table.EVENTS));
+    assertFalse(new Warehouse(spark, s).exists(Table.QUARANTINE));
   }
 
   @Test
