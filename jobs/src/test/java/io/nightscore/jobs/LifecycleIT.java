@@ -258,18 +258,16 @@ class LifecycleIT extends SparkTestBase {
     String day = DAYS[2];
     Cli.Run none = run("score", "--date", day);
     assertEquals(1, none.code(), "every promoted model trained on " + day + ": " + none.err());
-    assertThat(none.err()).contains("no promoted model qualifies for " + day);
+    assertThat(none.err()).contains("no promoted or approved model qualifies for " + day);
 
-    // A retrain for the earlier day is judged against what qualifies for it, and does not replace the newer champion.
+    // A retrain for the earlier day is judged against what qualifies for it, and does not replace the newer
+    // champion: it is approved, and scores the day the champion trained on.
     Cli.Run backfill = ok("--conf", "nightscore.retrain.window-days=2", "retrain", "--date", day);
     long older = latestVersion();
-    assertThat(backfill.out()).contains("gate v" + older + ": rejected (champion v" + newest + " -> v" + newest + ")")
-        .contains("not promoted: the champion v" + newest + " trained on days up to " + DAYS[2]);
+    assertThat(backfill.out()).contains("approved v" + older + ": approved (champion v" + newest + " -> v" + newest
+        + ")").contains("not made champion: the champion v" + newest + " trained on days up to " + DAYS[2]);
     assertEquals(newest, champion());
-
-    // Once it has been champion, it is the most recently promoted version that qualifies for the day.
-    ok("models", "promote", String.valueOf(older), "--reason", "the model of " + day);
-    ok("models", "promote", String.valueOf(newest), "--reason", "back to the newest");
+    assertThat(ok("models", "list").out()).containsPattern("\\|\\s*" + older + "\\s*\\|\\s*approved\\s*\\|");
     assertThat(ok("score", "--date", day).out()).contains("model_version=" + older);
     assertThat(ok("score", "--date", SCORED).out()).contains("model_version=" + newest);
   }

@@ -46,10 +46,17 @@ public final class ModelRegistry {
   public static final int MAX_ATTEMPTS = 5;
 
   /** What a version is now: never judged, judged and kept out, the champion, or a former champion. */
-  public enum Status { CHALLENGER, REJECTED, CHAMPION, ARCHIVED, ABANDONED }
+  public enum Status { CHALLENGER, REJECTED, CHAMPION, ARCHIVED, ABANDONED, APPROVED }
 
   /** The action of a decision recorded for a version whose retrain ended before the gate decided. */
   public static final String ABANDONED = "abandoned";
+
+  /**
+   * The action of a gate decision that passes a model for the day after its holdout while a newer champion (one
+   * that trained on that day) stays: the model is not made champion, but scores the days it qualifies for and
+   * the champion does not (a backfill, or two nights finishing out of order).
+   */
+  public static final String APPROVED = "approved";
 
   static final StructType ALIAS_SCHEMA = new StructType()
       .add("alias", DataTypes.StringType, false)
@@ -105,7 +112,8 @@ public final class ModelRegistry {
     public String describe() {
       StringBuilder sb = new StringBuilder();
       sb.append(String.format(java.util.Locale.ROOT, "%s %s v%d: %s (champion %s -> %s) by %s", decidedAt, action,
-          modelVersion, promoted ? "promoted" : "rejected", v(championBefore), v(championAfter), actor));
+          modelVersion, promoted ? "promoted" : APPROVED.equals(action) ? "approved" : "rejected", v(championBefore),
+          v(championAfter), actor));
       if (note != null) {
         sb.append(", reason \"").append(note).append('"');
       }
@@ -290,6 +298,9 @@ public final class ModelRegistry {
     if (!mine.isEmpty() && mine.stream().allMatch(d -> ABANDONED.equals(d.action()))) {
       return Status.ABANDONED;
     }
+    if (mine.stream().anyMatch(d -> APPROVED.equals(d.action()))) {
+      return Status.APPROVED;
+    }
     boolean rejected = decisions.stream().anyMatch(d -> d.modelVersion() == version && !d.promoted());
     return rejected ? Status.REJECTED : Status.CHALLENGER;
   }
@@ -328,8 +339,8 @@ public final class ModelRegistry {
 
   /**
    * The model that may score day {@code date} without having seen it: the champion if it qualifies, otherwise
-   * the most recently promoted version that qualifies (a backfill of an old day gets the model that was champion
-   * then, not one trained on that day); empty when no promoted version qualifies.
+   * the most recently promoted or {@value #APPROVED} version that qualifies (a backfill of an old day gets the
+   * model that was champion then, or one approved for it, not one trained on that day); empty when none does.
    */
   public Optional<PointInTime> modelFor(LocalDate date, ModelStore store) {
     Optional<Alias> alias = champion();
@@ -341,14 +352,16 @@ public final class ModelRegistry {
       return Optional.of(new PointInTime(current, "the champion v" + current.version() + " qualifies for " + date
           + " (holdout " + current.holdoutDate() + ")"));
     }
-    List<Decision> promotions = decisions().stream().filter(d -> d.promoted() && d.championAfter() != null)
+    List<Decision> passed = decisions().stream()
+        .filter(d -> (d.promoted() && d.championAfter() != null) || APPROVED.equals(d.action()))
         .sorted(Comparator.comparing(Decision::decidedAt).reversed()).toList();
-    for (Decision d : promotions) {
-      ModelRecord m = store.get(d.championAfter());
+    for (Decision d : passed) {
+      ModelRecord m = store.get(d.promoted() ? d.championAfter() : d.modelVersion());
       if (qualifiesFor(m, date)) {
         return Optional.of(new PointInTime(m, "the champion v" + current.version() + " trained on days up to "
             + current.holdoutDate() + ", not before " + date + "; v" + m.version() + " is the most recently promoted "
-            + "version that did (holdout " + m.holdoutDate() + ", " + d.action() + " " + d.decidedAt() + ")"));
+            + "or approved version that did not (holdout " + m.holdoutDate() + ", " + d.action() + " "
+            + d.decidedAt() + ")"));
       }
     }
     return Optional.empty();

@@ -65,13 +65,14 @@ public final class Promotion {
       List<String> reasons = new ArrayList<>(notes);
       if (rival == null) {
         reasons.add(champion == null ? "first model: judged on the absolute bounds only"
-            : "no promoted model qualifies for " + day + ": judged on the absolute bounds only");
+            : "no promoted or approved model qualifies for " + day + ": judged on the absolute bounds only");
       }
       if (!championQualifies) {
-        reasons.add("not promoted: the champion v" + champion + " trained on days up to " + store.get(champion)
-            .holdoutDate() + ", not before " + day + (rival == null ? "" : "; judged against v" + rival
-            + ", the model that qualifies for " + day) + ". A retrain for an earlier day does not replace a newer "
-            + "champion");
+        reasons.add("not made champion: the champion v" + champion + " trained on days up to "
+            + store.get(champion).holdoutDate() + ", not before " + day + (rival == null ? "" : "; judged against v"
+            + rival + ", the model that qualifies for " + day) + ". A retrain for an earlier day does not replace a "
+            + "newer champion; if it passes, it is " + ModelRegistry.APPROVED + " and scores the days the champion "
+            + "trained on");
       }
       reasons.addAll(verdict.checks());
       String id = ModelRegistry.newDecisionId();
@@ -81,14 +82,16 @@ public final class Promotion {
         LOG.info("gate v{}: the champion moved while judging (was v{}); judging again", candidate.version(), champion);
         continue;
       }
-      ModelRegistry.Decision decision = new ModelRegistry.Decision(id, Instant.now(), candidate.version(), "gate",
+      String action = verdict.passed() && !championQualifies ? ModelRegistry.APPROVED : "gate";
+      ModelRegistry.Decision decision = new ModelRegistry.Decision(id, Instant.now(), candidate.version(), action,
           promoted, champion, promoted ? Long.valueOf(candidate.version()) : champion, holdout.date(),
           candidateMetrics.auc(), candidateMetrics.logLoss(), candidateMetrics.calibrationRatio(),
           candidateMetrics.normalizedEntropy(), compared == null ? null : compared.auc(),
           compared == null ? null : compared.logLoss(), compared == null ? null : compared.calibrationRatio(), reasons,
           ModelRegistry.actor(), null);
       registry.record(decision);
-      LOG.info("gate v{}: {} (champion {} -> {}); {}", candidate.version(), promoted ? "PROMOTED" : "REJECTED",
+      LOG.info("gate v{}: {} (champion {} -> {}); {}", candidate.version(),
+          promoted ? "PROMOTED" : action.equals(ModelRegistry.APPROVED) ? "APPROVED" : "REJECTED",
           champion, decision.championAfter(), reasons);
       return decision;
     }

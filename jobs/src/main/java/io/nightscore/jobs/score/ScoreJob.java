@@ -131,8 +131,8 @@ public final class ScoreJob {
           + "V`, or score with --model-version V.");
     }
     ModelRegistry.PointInTime chosen = registry.modelFor(date, store).orElseThrow(() -> new JobFailedException(
-        "no promoted model qualifies for " + date + ": every one trained on days up to or after it (a model "
-        + "qualifies when its training and holdout days are all before the day it scores). Score it with "
+        "no promoted or approved model qualifies for " + date + ": every one trained on days up to or after it "
+        + "(a model qualifies when its training and holdout days are all before the day it scores). Score it with "
         + "--model-version V to accept that, or retrain for an earlier date."));
     LOG.info("score {}: model v{}: {}", date, chosen.model().version(), chosen.why());
     return chosen.model();
