@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The README's first command, {@code demo}, through the real command line at a small size (3 days of 2,000
  * rows instead of 9 of 50,000): generate, ingest, retrain (with the gate), score, judge, SQL summary.
- * bin/smoke proves the launcher itself; this proves the command.
+ * DriverKillIT and ClusterIT prove the launcher itself; this proves the command.
  */
 class DemoIT extends SparkTestBase {
 

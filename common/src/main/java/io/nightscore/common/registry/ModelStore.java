@@ -12,12 +12,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
@@ -28,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Model artifacts under {@code <warehouse>/models/v<version>/} and their rows in the {@code models}
+ * Model artifacts under {@code <warehouse>/models/run-<uuid>/} and their rows in the {@code models}
  * table. An artifact directory holds the Spark model, the native booster ({@code booster.ubj}) and the
  * categorical encoding the model was trained with.
  */
@@ -161,19 +166,22 @@ public final class ModelStore {
    * retrain still running is never that old. Registered runs' folders are never touched. Returns the folders
    * removed.
    */
-  public List<String> removeUnregistered(java.time.Duration retention, java.time.Instant now) {
-    Path models = new Path(warehouse.modelPath(java.util.UUID.randomUUID().toString())).getParent();
-    java.util.Set<String> registered = new java.util.HashSet<>();
+  public List<String> removeUnregistered(Duration retention, Instant now) {
+    List<String> removed = new ArrayList<>();
+    if (!warehouse.exists(Table.MODELS)) {
+      return removed; // no registry to tell registered runs apart (a wrong warehouse?): touch nothing
+    }
+    Path models = new Path(warehouse.modelsRoot());
+    Set<String> registered = new HashSet<>();
     for (ModelRecord r : all()) {
       registered.add(new Path(r.artifactPath()).getName());
     }
-    List<String> removed = new ArrayList<>();
     try {
       FileSystem fs = models.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
       if (!fs.exists(models)) {
         return removed;
       }
-      for (org.apache.hadoop.fs.FileStatus run : fs.listStatus(models)) {
+      for (FileStatus run : fs.listStatus(models)) {
         String name = run.getPath().getName();
         if (!run.isDirectory() || !name.startsWith("run-") || registered.contains(name)) {
           continue;
@@ -183,11 +191,11 @@ public final class ModelStore {
         while (files.hasNext()) {
           newest = Math.max(newest, files.next().getModificationTime());
         }
-        if (now.minus(retention).isAfter(java.time.Instant.ofEpochMilli(newest))) {
+        if (now.minus(retention).isAfter(Instant.ofEpochMilli(newest))) {
           fs.delete(run.getPath(), true);
           removed.add(run.getPath().toString());
           LOG.info("removed the artifacts of run {}, which registered no model (last written {})", name,
-              java.time.Instant.ofEpochMilli(newest));
+              Instant.ofEpochMilli(newest));
         }
       }
     } catch (IOException e) {

@@ -65,7 +65,12 @@ public final class Warehouse {
    * for the same next version must never write into each other's files. A run id is a UUID.
    */
   public String modelPath(String runId) {
-    return root + "/models/run-" + java.util.UUID.fromString(runId);
+    return modelsRoot() + "/run-" + java.util.UUID.fromString(runId);
+  }
+
+  /** The folder holding every training run's artifact folder. */
+  public String modelsRoot() {
+    return root + "/models";
   }
 
   public boolean exists(Table table) {

@@ -8,8 +8,8 @@ import java.util.Properties;
  * The library versions this package was written against. Everything here reaches below the public APIs of Spark
  * (catalyst rows and expressions, physical plan shapes, Parquet dictionaries) and xgboost4j-spark (its
  * package-private CPU fit, its booster JSON): an upgrade of either must re-check {@link CpuFit},
- * {@link BatchPredictor}, {@link ColumnarScan}, {@link RowFeatures}, {@link TrainingRows} and {@link BestRounds},
- * then move these constants.
+ * {@link BatchPredictor}, {@link ColumnarScan}, {@link RowFeatures}, {@link TrainingRows}, {@link BestRounds} and
+ * {@link SparkFailures}, then move these constants.
  */
 public final class EngineVersions {
   public static final String SPARK = "3.5.5";

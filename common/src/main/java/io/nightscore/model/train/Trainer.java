@@ -6,6 +6,7 @@ import io.nightscore.common.sql.JobFailedException;
 import io.nightscore.common.sql.SessionSettings;
 import io.nightscore.model.DevicePreflight;
 import io.nightscore.model.engine.CpuFit;
+import io.nightscore.model.engine.SparkFailures;
 import io.nightscore.model.engine.TrainingRows;
 import io.nightscore.model.features.Features;
 import java.util.ArrayList;
@@ -154,26 +155,27 @@ public final class Trainer {
       String idCol) {
     try {
       return fitLaidOut(clf, train, holdout, idCol);
-    } catch (RuntimeException e) {
-      if (causedBy(e, "SPARK-24819")) {
+    } catch (Exception e) { // Scala throws SparkException undeclared
+      if (SparkFailures.barrierSlotsUnavailable(e)) {
         throw new JobFailedException("XGBoost trains with " + clf.getNumWorkers() + " workers in one barrier stage, "
             + "which needs " + clf.getNumWorkers() + " task slots at once, and the cluster did not offer them within "
             + "spark.scheduler.barrier.maxConcurrentTasksCheck.* (executor cores / spark.task.cpus, across executors). "
             + "Give the job more executors or cores, or lower nightscore.xgboost.num-workers. Nothing was registered.",
             e);
       }
+      if (SparkFailures.barrierStageFailed(e)) {
+        // Spark reruns a failed barrier stage as a whole (up to spark.stage.maxConsecutiveAttempts), and
+        // XGBoost's tracker takes the new attempt's workers: only a stage that failed every attempt lands here.
+        int attempts = train.events().sparkSession().sparkContext().getConf()
+            .getInt("spark.stage.maxConsecutiveAttempts", 4);
+        throw new IllegalStateException("XGBoost's barrier stage (" + clf.getNumWorkers() + " workers) failed "
+            + attempts + " time(s) in a row (spark.stage.maxConsecutiveAttempts), each time because one of its tasks "
+            + "was lost: an executor lost, or an error in a worker (the executors' logs say which). Nothing was "
+            + "registered and the champion is unchanged; rerun retrain. Last failure: " + SparkFailures.firstLine(e),
+            e);
+      }
       throw e;
     }
-  }
-
-  /** Whether {@code e} or one of its causes says {@code text}. */
-  private static boolean causedBy(Throwable e, String text) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (String.valueOf(t.getMessage()).contains(text)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static XGBoostClassificationModel fitLaidOut(XGBoostClassifier clf, TrainingRows train,
