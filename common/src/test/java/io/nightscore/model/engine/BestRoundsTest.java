@@ -48,6 +48,10 @@ class BestRoundsTest {
     return XGBoost.train(train, params, rounds, Map.of(), null, null);
   }
 
+  /**
+   * The booster in a model, as xgboost4j-spark wraps it. The Scala wrapper disposes the native booster when it is
+   * garbage-collected: a test that goes on using {@code booster} keeps the model reachable until then.
+   */
   private static XGBoostClassificationModel model(Booster booster) {
     return new XGBoostClassificationModel("m", 2, new ml.dmlc.xgboost4j.scala.Booster(booster), scala.Option.empty());
   }
@@ -65,7 +69,8 @@ class BestRoundsTest {
   @Test
   void theKeptModelIsTheTrainedBoostersFirstRoundsBitForBit() throws Exception {
     Booster full = trained("gbtree", 12);
-    XGBoostClassificationModel kept = BestRounds.keep(model(full), 4);
+    XGBoostClassificationModel trained = model(full);
+    XGBoostClassificationModel kept = BestRounds.keep(trained, 4);
 
     assertThat(kept.nativeBooster().getNumBoostedRound()).as("rounds 0..4").isEqualTo(5);
     float[] best = predict(kept.nativeBooster().booster(), null);
@@ -73,15 +78,18 @@ class BestRoundsTest {
         .containsExactly(predict(full, new int[] {0, 5}));
     assertThat(best).as("and not the full booster's every round").isNotEqualTo(predict(full, null));
     assertThat(kept.nativeBooster().booster().getFeatureNames()).isEqualTo(full.getFeatureNames());
+    java.lang.ref.Reference.reachabilityFence(trained);
   }
 
   @Test
   void dropoutKeepsTheWeightsOfItsFirstRounds() throws Exception {
     Booster full = trained("dart", 10);
-    XGBoostClassificationModel kept = BestRounds.keep(model(full), 6);
+    XGBoostClassificationModel trained = model(full);
+    XGBoostClassificationModel kept = BestRounds.keep(trained, 6);
 
     assertThat(kept.nativeBooster().getNumBoostedRound()).isEqualTo(7);
     assertThat(predict(kept.nativeBooster().booster(), null)).containsExactly(predict(full, new int[] {0, 7}));
+    java.lang.ref.Reference.reachabilityFence(trained);
   }
 
   @Test
