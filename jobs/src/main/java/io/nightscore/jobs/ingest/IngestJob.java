@@ -227,8 +227,9 @@ public final class IngestJob {
           yield rows; // no header: refused for its missing columns
         }
         String last = header.fieldNames()[header.size() - 1];
-        yield rows.withColumn(last, org.apache.spark.sql.functions.regexp_replace(
-            org.apache.spark.sql.functions.col("`" + last.replace("`", "``") + "`"), "\r$", ""));
+        // rtrim with a literal (not a regular expression): the RAPIDS Accelerator runs it on the GPU.
+        yield rows.withColumn(last, org.apache.spark.sql.functions.rtrim(
+            org.apache.spark.sql.functions.col("`" + last.replace("`", "``") + "`"), "\r"));
       }
       case JSON -> spark.read().option("mode", "PERMISSIVE").option("primitivesAsString", "true")
           .option("columnNameOfCorruptRecord", IngestRules.MALFORMED).json(options.input());

@@ -41,6 +41,9 @@ public final class GpuPlacement {
           "raw CSV is read as RFC 4180 writes it (doubled quotes, quoted line breaks), which RAPIDS' CSV reader "
               + "cannot: the CSV scan decodes on the CPU, the checks after it run on the GPU; Parquet and JSON "
               + "raw input scan on the GPU"),
+      new Allowed("ProjectExec", "incorrect file name, or file start or file length from a CPU scan",
+          "the quarantine's source_file (input_file_name) above a CSV scan that decodes on the CPU: RAPIDS keeps "
+              + "the projection naming the file where the scan is; the events query does not name the file"),
       new Allowed("LocalTableScanExec", "",
           "a categorical vocabulary (at most max-categories rows, built on the driver) before it is broadcast "
               + "for its join: RAPIDS has no LocalTableScan; the events never pass through it"));
