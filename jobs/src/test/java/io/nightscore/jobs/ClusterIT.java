@@ -85,6 +85,7 @@ class ClusterIT extends SparkTestBase {
   /** Like {@link #onCluster(String, String...)}, with launcher environment variables, whatever the exit code. */
   static Run onCluster(String name, Map<String, String> env, String... args) throws Exception {
     List<String> argv = new ArrayList<>(List.of("--master", master));
+    argv.addAll(Launcher.EXECUTOR_OPTIONS);
     argv.addAll(settings());
     argv.addAll(List.of(args));
     return exec(name, "nightscore", argv, env);
@@ -194,7 +195,8 @@ class ClusterIT extends SparkTestBase {
     Path config = scratch.resolve("dag-" + day + ".json");
     new com.fasterxml.jackson.databind.ObjectMapper().writeValue(config.toFile(), Map.of(
         "jar", "(bin/nightscore runs its own)", "raw_path", raw + "/events/dt={ds}", "raw_format", "csv",
-        "nightscore_conf", conf));
+        "nightscore_conf", conf, "spark_conf", Map.of(Launcher.EXECUTOR_OPTIONS.get(1).split("=", 2)[0],
+            Launcher.EXECUTOR_OPTIONS.get(1).split("=", 2)[1])));
     Map<String, String> env = env();
     env.put("NIGHTSCORE_MASTER", master);
     env.put("NIGHTSCORE_REBUILD", "0");
@@ -353,7 +355,9 @@ class ClusterIT extends SparkTestBase {
 
     // The rerun loses an executor the same way, with Spark's default retries: the barrier stage runs again and
     // trains the booster an undisturbed retrain trained (same events version and settings, same digest).
-    Run again = onCluster("retrain-executor-lost", killingAnExecutor("XGBoost.scala", 1, 0),
+    // The reaper's timeout is shortened: the stuck task's wait is all this run would spend on it.
+    Run again = onCluster("retrain-executor-lost", killingAnExecutor("XGBoost.scala", 1, 0,
+            "-Dspark.task.reaper.killTimeout=10s"),
         with(retrain, tonight, "--events-version", eventsVersion));
     assertEquals(0, again.code(), again.out());
     assertExecutorKilled(again);
