@@ -42,8 +42,13 @@ def wait_for(path, timeout, poll=2.0):
 def run_date(ds, cfg, args, retrain_lock):
     for task in args.tasks:
         started = time.monotonic()
-        if task == "wait_for_raw":
-            ok = wait_for(plan.raw_path(ds, cfg), args.sensor_timeout)
+        if task == "labels_feed" or (task in plan.LABEL_TASKS and not plan.has_labels_feed(cfg)):
+            # The DAG's ShortCircuitOperator: without a labels feed the labels branch is skipped.
+            log("%s %-12s %s" % (ds, task, "ok" if plan.has_labels_feed(cfg) else "skipped (no labels_path)"))
+            continue
+        if task in ("wait_for_raw", "wait_for_labels"):
+            path = plan.raw_path(ds, cfg) if task == "wait_for_raw" else plan.labels_path(ds, cfg)
+            ok = wait_for(path, args.sensor_timeout)
             log("%s %-12s %s in %.0f s" % (ds, task, "ok" if ok else "TIMEOUT", time.monotonic() - started))
             if not ok:
                 return False

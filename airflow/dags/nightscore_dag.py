@@ -3,8 +3,10 @@
 
 One run per logical date `ds`: wait for the day's raw events, **ingest** them into `events` (bad rows to
 `quarantine`), **retrain** on the window before `ds` (the gate decides whether the new model becomes
-champion), **score** `ds` with the champion, **maintain** the tables (OPTIMIZE, VACUUM) and **check** the
-day's invariants. Every job replaces exactly its date, so reruns and backfills are safe.
+champion), **score** `ds` with the champion; when labels arrive in their own feed (`labels_path`), wait for the
+labels that arrived on `ds` and **ingest_labels** them (`labels_feed` skips both otherwise); **monitor** drift
+and realized quality, **maintain** the tables (OPTIMIZE, VACUUM) and **check** the day's invariants and
+monitoring alerts. Every job replaces exactly its date, so reruns and backfills are safe.
 
 Configuration, read when a task runs (never when the file is parsed): the Airflow Variable `nightscore`
 (JSON; see airflow/nightscore.example.json: jar, raw_path, profile `cpu`/`gpu`, ...), the Spark connection
@@ -16,6 +18,7 @@ import datetime
 
 import pendulum
 from airflow import DAG
+from airflow.operators.python import ShortCircuitOperator
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sensors.filesystem import FileSensor
 
@@ -52,6 +55,21 @@ with DAG(
         poke_interval=600,
         timeout=plan.TIMEOUT_MINUTES["wait_for_raw"] * 60,
     )
+    # No labels feed configured: skip the labels branch only; monitor (trigger rule none_failed) still runs.
+    labels_feed = ShortCircuitOperator(
+        task_id="labels_feed",
+        python_callable=plan.has_labels_feed,
+        op_args=["{{ %s }}" % CONFIG],
+        ignore_downstream_trigger_rules=False,
+    )
+    wait_for_labels = FileSensor(
+        task_id="wait_for_labels",
+        fs_conn_id="nightscore_fs",
+        filepath="{{ plan.labels_path(ds, %s) }}" % CONFIG,
+        mode="reschedule",
+        poke_interval=600,
+        timeout=plan.TIMEOUT_MINUTES["wait_for_labels"] * 60,
+    )
     jobs = {
         task: SparkSubmitOperator(
             task_id=task,
@@ -64,8 +82,10 @@ with DAG(
             execution_timeout=datetime.timedelta(minutes=plan.TIMEOUT_MINUTES[task]),
             # One retrain at a time: models are registered and gated in order, never two at once.
             max_active_tis_per_dag=1 if task == "retrain" else None,
+            trigger_rule="none_failed" if task == "monitor" else "all_success",
         )
         for task in plan.SPARK_TASKS
     }
 
-    wait_for_raw >> jobs["ingest"] >> jobs["retrain"] >> jobs["score"] >> jobs["maintain"] >> jobs["check"]
+    (wait_for_raw >> jobs["ingest"] >> jobs["retrain"] >> jobs["score"] >> labels_feed >> wait_for_labels
+     >> jobs["ingest_labels"] >> jobs["monitor"] >> jobs["maintain"] >> jobs["check"])

@@ -8,12 +8,17 @@ import datetime
 import json
 import re
 
-# Task ids in DAG order; each runs after the one before it.
-TASKS = ("wait_for_raw", "ingest", "retrain", "score", "maintain", "check")
-# Tasks that run a nightscore job with spark-submit (wait_for_raw is a sensor).
-SPARK_TASKS = TASKS[1:]
+# Task ids in DAG order; each runs after the one before it. labels_feed skips the labels branch (wait_for_labels,
+# ingest_labels) when the config has no labels_path; monitor runs either way.
+TASKS = ("wait_for_raw", "ingest", "retrain", "score", "labels_feed", "wait_for_labels", "ingest_labels", "monitor",
+         "maintain", "check")
+# Tasks that run a nightscore job with spark-submit (the others are sensors and the labels_feed switch).
+SPARK_TASKS = ("ingest", "retrain", "score", "ingest_labels", "monitor", "maintain", "check")
+# The labels branch, skipped without a labels feed.
+LABEL_TASKS = ("wait_for_labels", "ingest_labels")
 # Per-task timeouts in minutes: a hung job fails and is retried instead of holding its slot forever.
-TIMEOUT_MINUTES = {"wait_for_raw": 12 * 60, "ingest": 60, "retrain": 180, "score": 120, "maintain": 60, "check": 30}
+TIMEOUT_MINUTES = {"wait_for_raw": 12 * 60, "ingest": 60, "retrain": 180, "score": 120, "labels_feed": 5,
+                   "wait_for_labels": 12 * 60, "ingest_labels": 60, "monitor": 60, "maintain": 60, "check": 30}
 
 MAIN_CLASS = "io.nightscore.jobs.Main"
 FORMATS = ("csv", "json", "parquet")
@@ -23,6 +28,9 @@ DEFAULTS = {
     "jar": None,                 # path or URL of nightscore-jobs.jar (required)
     "raw_path": None,            # raw input of one day, with {ds} for the date (required)
     "raw_format": "csv",
+    "labels_path": None,         # labels (conversions) that arrived on one day, with {ds}; optional (needs
+                                 # nightscore.labels.mature-after-days > 0 in nightscore_conf or the overlay)
+    "labels_format": "csv",
     "overlay": None,             # HOCON file passed as --config (environment settings), optional
     "nightscore_conf": {},       # nightscore.* keys passed as --conf key=value
     "spark_conf": {},            # spark-submit --conf settings
@@ -49,6 +57,10 @@ def load_config(mapping):
         raise ValueError("raw_path must contain {ds} (the day's date), got %r" % cfg["raw_path"])
     if cfg["raw_format"] not in FORMATS:
         raise ValueError("raw_format must be one of %s, got %r" % (FORMATS, cfg["raw_format"]))
+    if cfg["labels_path"] is not None and "{ds}" not in cfg["labels_path"]:
+        raise ValueError("labels_path must contain {ds} (the arrival day's date), got %r" % cfg["labels_path"])
+    if cfg["labels_format"] not in FORMATS:
+        raise ValueError("labels_format must be one of %s, got %r" % (FORMATS, cfg["labels_format"]))
     if cfg["profile"] not in cfg["profiles"]:
         raise ValueError("profile %r is not in profiles %s" % (cfg["profile"], sorted(cfg["profiles"])))
     for name, profile in cfg["profiles"].items():
@@ -90,6 +102,16 @@ def _nightscore_conf(cfg):
     return merged
 
 
+def has_labels_feed(cfg):
+    """Whether labels arrive in their own feed (labels_path set): labels_feed lets the labels branch run."""
+    return bool(cfg["labels_path"])
+
+
+def labels_path(ds, cfg):
+    """The labels that arrived on ds."""
+    return cfg["labels_path"].replace("{ds}", check_ds(ds))
+
+
 def spark_conf(cfg, task=None):
     """spark-submit --conf settings: the config's, then the profile's (e.g. the RAPIDS plugin for gpu), then
     those of the task (e.g. one GPU per training task for retrain on YARN or Kubernetes)."""
@@ -111,9 +133,13 @@ def application_args(task, ds, cfg):
         args += ["--config", cfg["overlay"]]
     for key, value in sorted(_nightscore_conf(cfg).items()):
         args += ["--conf", "%s=%s" % (key, value)]
-    args += [task, "--date", ds]
+    args += [task.replace("_", "-"), "--date", ds]
     if task == "ingest":
         args += ["--input", raw_path(ds, cfg), "--format", cfg["raw_format"]]
+    if task == "ingest_labels":
+        if not has_labels_feed(cfg):
+            raise ValueError("ingest_labels needs labels_path in the config")
+        args += ["--input", labels_path(ds, cfg), "--format", cfg["labels_format"]]
     if task == "score" and cfg["shadow"]:
         args += ["--shadow"]
     return args

@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "dags"))
 import nightscore_plan as plan  # noqa: E402
 
 ALLOWED_IMPORTS = {"datetime", "pendulum", "airflow", "airflow.providers.apache.spark.operators.spark_submit",
-                   "airflow.sensors.filesystem", "nightscore_plan"}
+                   "airflow.sensors.filesystem", "airflow.operators.python", "nightscore_plan"}
 
 
 class DagStaticTest(unittest.TestCase):
@@ -42,12 +42,25 @@ class DagStaticTest(unittest.TestCase):
         self.assertNotIn("now(", self.source, "no clock at parse time")
         self.assertNotIn("Variable.get", self.source, "configuration is read at run time, in templates")
 
-    def test_sensor_reschedules_instead_of_holding_a_slot(self):
-        sensor = next(n for n in ast.walk(self.tree)
-                      if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "FileSensor")
-        kw = {k.arg: k.value for k in sensor.keywords}
-        self.assertEqual(kw["mode"].value, "reschedule")
-        self.assertEqual(kw["task_id"].value, plan.TASKS[0])
+    def test_sensors_reschedule_instead_of_holding_a_slot(self):
+        sensors = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "FileSensor"]
+        ids = []
+        for sensor in sensors:
+            kw = {k.arg: k.value for k in sensor.keywords}
+            self.assertEqual(kw["mode"].value, "reschedule")
+            ids.append(kw["task_id"].value)
+        self.assertEqual(ids, ["wait_for_raw", "wait_for_labels"])
+
+    def test_no_labels_feed_skips_only_the_labels_branch(self):
+        switch = next(n for n in ast.walk(self.tree)
+                      if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "ShortCircuitOperator")
+        kw = {k.arg: k.value for k in switch.keywords}
+        self.assertEqual(kw["task_id"].value, "labels_feed")
+        self.assertIs(kw["ignore_downstream_trigger_rules"].value, False, "skip the next task only")
+        self.assertIn('trigger_rule="none_failed" if task == "monitor"', self.source,
+                      "monitor runs when the labels branch was skipped")
+        self.assertEqual(plan.LABEL_TASKS, plan.TASKS[plan.TASKS.index("labels_feed") + 1:
+                                                      plan.TASKS.index("monitor")])
 
     def test_every_plan_task_is_wired_in_order(self):
         # The last statement of the DAG block is the chain a >> b >> ...; read its operands in order.
@@ -65,7 +78,7 @@ class DagStaticTest(unittest.TestCase):
 
         flatten(chains[0])
         names = [o.id if isinstance(o, ast.Name) else o.slice.value for o in operands]
-        self.assertEqual(names, list(plan.TASKS), "wait_for_raw >> ingest >> retrain >> score >> maintain >> check")
+        self.assertEqual(names, list(plan.TASKS), "the chain follows plan.TASKS")
 
     def test_spark_tasks_come_from_the_plan(self):
         self.assertIn("for task in plan.SPARK_TASKS", self.source)

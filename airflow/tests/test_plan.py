@@ -13,15 +13,30 @@ BASE = {"jar": "/opt/ns/nightscore-jobs.jar", "raw_path": "/data/raw/dt={ds}"}
 
 class PlanTest(unittest.TestCase):
     def test_tasks_run_in_dag_order(self):
-        self.assertEqual(plan.TASKS, ("wait_for_raw", "ingest", "retrain", "score", "maintain", "check"))
+        self.assertEqual(plan.TASKS, ("wait_for_raw", "ingest", "retrain", "score", "labels_feed", "wait_for_labels",
+                                      "ingest_labels", "monitor", "maintain", "check"))
         self.assertEqual(set(plan.TIMEOUT_MINUTES), set(plan.TASKS), "every task has a timeout")
 
     def test_each_job_gets_its_date_and_only_ingest_reads_raw(self):
         cfg = plan.load_config(BASE)
         self.assertEqual(plan.application_args("ingest", "2026-11-08", cfg),
                          ["ingest", "--date", "2026-11-08", "--input", "/data/raw/dt=2026-11-08", "--format", "csv"])
-        for task in ("retrain", "score", "maintain", "check"):
+        for task in ("retrain", "score", "monitor", "maintain", "check"):
             self.assertEqual(plan.application_args(task, "2026-11-08", cfg), [task, "--date", "2026-11-08"])
+
+    def test_labels_feed_is_optional(self):
+        cfg = plan.load_config(BASE)
+        self.assertFalse(plan.has_labels_feed(cfg), "no labels_path: labels come with the events")
+        with self.assertRaises(ValueError):
+            plan.application_args("ingest_labels", "2026-11-08", cfg)
+        cfg = plan.load_config(dict(BASE, labels_path="/data/conversions/dt={ds}", labels_format="json"))
+        self.assertTrue(plan.has_labels_feed(cfg))
+        self.assertEqual(plan.application_args("ingest_labels", "2026-11-08", cfg),
+                         ["ingest-labels", "--date", "2026-11-08", "--input", "/data/conversions/dt=2026-11-08",
+                          "--format", "json"])
+        for bad in ({"labels_path": "/data/conversions"}, {"labels_format": "xml"}):
+            with self.assertRaises(ValueError):
+                plan.load_config(dict(BASE, **bad))
 
     def test_spark_submit_command_line(self):
         cfg = plan.load_config(dict(BASE, overlay="prod.conf", shadow=True,

@@ -8,6 +8,8 @@ import io.nightscore.common.sql.JobFailedException;
 import io.nightscore.common.sql.SqlSafety;
 import io.nightscore.common.table.Warehouse;
 import io.nightscore.jobs.ingest.IngestJob;
+import io.nightscore.jobs.ingest.LabelsJob;
+import io.nightscore.jobs.monitor.MonitorJob;
 import io.nightscore.jobs.ops.CheckJob;
 import io.nightscore.jobs.ops.MaintainJob;
 import io.nightscore.jobs.registry.ModelsJob;
@@ -45,8 +47,9 @@ import picocli.CommandLine;
  */
 @Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
-    subcommands = {Main.Generate.class, Main.Ingest.class, Main.Retrain.class, Main.Score.class, Main.Report.class,
-        Main.Evaluate.class, Main.Sql.class, Main.Models.class, Main.Maintain.class, Main.Check.class, Main.GpuCheck.class, Main.Bench.class,
+    subcommands = {Main.Generate.class, Main.Ingest.class, Main.IngestLabels.class, Main.Retrain.class,
+        Main.Score.class, Main.Monitor.class, Main.Report.class, Main.Evaluate.class, Main.Sql.class,
+        Main.Models.class, Main.Maintain.class, Main.Check.class, Main.GpuCheck.class, Main.Bench.class,
         Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -168,11 +171,27 @@ public final class Main implements Callable<Integer> {
         description = "Share of rows corrupted the way real feeds are, for ingest to quarantine.")
     double dirtyRate;
 
+    @Option(names = "--label-delay-days", defaultValue = "0", paramLabel = "N", description = "0: labels in the "
+        + "events. N > 0: events without labels, and a conversions feed (positives only) under labels/dt=<arrival "
+        + "day>/, delays mostly within a day with a tail cut at N days (the attribution window).")
+    int labelDelayDays;
+
+    @Option(names = "--drift-from", paramLabel = "D", converter = DateConverter.class,
+        description = "Change the observed features named by --drift from this day on (the truth stays).")
+    LocalDate driftFrom;
+
+    @Option(names = "--drift", split = ",", paramLabel = "FEATURE=KIND", defaultValue = "latency_ms=scale,"
+        + "os=mix,browser=new", description = "What --drift-from changes: a numeric feature's scale (x3), a "
+        + "categorical's mix (half its rows moved to its most frequent value), a new category for 30%% of rows "
+        + "(default ${DEFAULT-VALUE}).")
+    List<String> drift;
+
     @Override
     public Integer call() {
+      GenerateJob.Drift d = driftFrom == null ? null : GenerateJob.Drift.parse(driftFrom, drift);
       GenerateJob.Result r = main.withSession("generate", (spark, settings) -> GenerateJob.run(spark,
           new GenerateJob.Options(startDate, days, rowsPerDay, seed, output, format.name().toLowerCase(Locale.ROOT),
-              baseRate, dirtyRate, world)));
+              baseRate, dirtyRate, world, labelDelayDays, d)));
       main.out.println(r.line());
       return 0;
     }
@@ -192,6 +211,46 @@ public final class Main implements Callable<Integer> {
       IngestJob.Result r = main.withSession("ingest",
           (spark, settings) -> IngestJob.run(spark, settings, new IngestJob.Options(date, input, format)));
       main.out.println(r.line());
+      return 0;
+    }
+  }
+
+  @Command(name = "ingest-labels", description = "Load the labels that arrived on one day (e.g. a conversions "
+      + "feed) into the labels table (bad rows to label_quarantine); needs nightscore.labels.mature-after-days > 0.")
+  static final class IngestLabels implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "The day the labels arrived (yyyy-MM-dd).") LocalDate date;
+
+    @Option(names = "--input", required = true, paramLabel = "PATH", description = "The day's label files: the "
+        + "event's id, its time or date, the label (1, or 0 for an explicit negative), any other columns.")
+    String input;
+
+    @Option(names = "--format", defaultValue = "csv", description = "csv, json or parquet") IngestJob.Format format;
+
+    @Override
+    public Integer call() {
+      LabelsJob.Result r = main.withSession("ingest-labels",
+          (spark, settings) -> LabelsJob.run(spark, settings, new LabelsJob.Options(date, input, format)));
+      main.out.println(r.line());
+      return 0;
+    }
+  }
+
+  @Command(name = "monitor", description = "Drift of the day's events and scores against the model's training "
+      + "baseline, realized quality of the days whose labels arrived; writes monitor_drift, monitor_quality and the "
+      + "monitoring page. check fails the night on its alerts.")
+  static final class Monitor implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,
+        description = "The night (yyyy-MM-dd).") LocalDate date;
+
+    @Override
+    public Integer call() {
+      MonitorJob.Result r = main.withSession("monitor", (spark, settings) -> MonitorJob.run(spark, settings, date));
+      r.lines().forEach(main.out::println);
       return 0;
     }
   }
@@ -304,7 +363,7 @@ public final class Main implements Callable<Integer> {
   }
 
   @Command(name = "check", description = "Fail (exit 1) if the day breaks an invariant: rows conserved, every event "
-      + "scored once, scores in [0,1], a champion exists, the mean score did not jump.")
+      + "scored once, scores in [0,1], a champion exists, no monitoring alert for the day.")
   static final class Check implements Callable<Integer> {
     @ParentCommand Main main;
     @Option(names = "--date", required = true, paramLabel = "D", converter = DateConverter.class,

@@ -40,7 +40,8 @@ public final class Settings implements Serializable {
   private final GateSettings gate;
   private final boolean shadowScoring;
   private final long retentionHours;
-  private final double maxMeanShift;
+  private final int labelsMatureAfterDays;
+  private final MonitorSettings monitor;
   private final Map<String, String> sparkConf;
   private final String rendered;
   /** The layered config these settings came from (driver side only), for {@link #with}. */
@@ -106,8 +107,10 @@ public final class Settings implements Serializable {
     this.retentionHours = c.getLong(root + "maintain.retention-hours");
     check(retentionHours >= 168, "nightscore.maintain.retention-hours must be >= 168 (7 days: time travel and the "
         + "registry's lineage need the history), got %s", retentionHours);
-    this.maxMeanShift = c.getDouble(root + "check.max-mean-shift");
-    check(maxMeanShift > 1, "nightscore.check.max-mean-shift must be > 1 (a factor), got %s", maxMeanShift);
+    this.labelsMatureAfterDays = c.getInt(root + "labels.mature-after-days");
+    check(labelsMatureAfterDays >= 0 && labelsMatureAfterDays <= 60, "nightscore.labels.mature-after-days must be "
+        + "within [0, 60] (0: labels come with the events), got %s", labelsMatureAfterDays);
+    this.monitor = MonitorSettings.fromConfig(c.getConfig(root + "monitor"));
     Map<String, String> spark = new TreeMap<>();
     for (Map.Entry<String, ConfigValue> e : c.getObject(root + "spark").entrySet()) {
       spark.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
@@ -254,8 +257,21 @@ public final class Settings implements Serializable {
   }
 
   /** Largest factor between a day's mean score and the previous scored day's that check accepts. */
-  public double maxMeanShift() {
-    return maxMeanShift;
+  /**
+   * Days after an event's day its labels may still arrive; 0 when labels come with the events. On a run for
+   * date D, day d's labels are final once d + N <= D - 1.
+   */
+  public int labelsMatureAfterDays() {
+    return labelsMatureAfterDays;
+  }
+
+  /** Whether labels arrive after their events (through ingest-labels). */
+  public boolean delayedLabels() {
+    return labelsMatureAfterDays > 0;
+  }
+
+  public MonitorSettings monitor() {
+    return monitor;
   }
 
   /** Whether score also writes the newest challenger's scores to scores_shadow. */

@@ -228,10 +228,14 @@ public final class ModelStore {
   public LoadedModel load(ModelRecord record) {
     XGBoostClassificationModel model =
         XGBoostClassificationModel.read().load(record.artifactPath() + "/spark-model");
-    List<String> categorical = record.categoricalFeatures();
+    return new LoadedModel(record, model, encoding(record));
+  }
+
+  /** The categorical encoding of a recorded version (no booster loaded). */
+  public CategoricalEncoding encoding(ModelRecord record) {
     List<Row> rows = warehouse.spark().read().schema(CategoricalEncoding.SCHEMA)
         .parquet(record.artifactPath() + "/encoding").collectAsList();
-    return new LoadedModel(record, model, CategoricalEncoding.fromRows(categorical, rows));
+    return CategoricalEncoding.fromRows(record.categoricalFeatures(), rows);
   }
 
   /** A model ready to score: its registry row, the Spark model and its categorical encoding. */

@@ -19,7 +19,24 @@ public enum Table {
   /** Named pointers to model versions; the {@code champion} row moves by one conditional commit. */
   MODEL_ALIASES,
   /** Quality of a model version on one dataset (holdout evaluation half, a scored day), by scorer. */
-  MODEL_METRICS;
+  MODEL_METRICS,
+  /** Labels that arrived after their events (ingest-labels), partitioned by the day they arrived, {@code arrived}. */
+  LABELS,
+  /** Label rows that broke the contract, with a reason code and their raw values, partitioned by {@code arrived}. */
+  LABEL_QUARANTINE,
+  /** Drift of one day's inputs and scores against the model's training baseline (monitor), partitioned by {@code dt}. */
+  MONITOR_DRIFT,
+  /** Realized quality of a scored day once labels arrive (monitor), partitioned by {@code dt}. */
+  MONITOR_QUALITY;
+
+  /** The column a table is partitioned by (one value per nightly run), or null for the registry's tables. */
+  public String partitionColumn() {
+    return switch (this) {
+      case EVENTS, QUARANTINE, SCORES, SCORES_SHADOW, MONITOR_DRIFT, MONITOR_QUALITY -> "dt";
+      case LABELS, LABEL_QUARANTINE -> "arrived";
+      default -> null;
+    };
+  }
 
   /** The SQL name of the table inside the nightscore database. */
   public String sqlName() {

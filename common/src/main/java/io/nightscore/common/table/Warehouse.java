@@ -143,6 +143,21 @@ public final class Warehouse {
    * JSON object, where {@code DESCRIBE HISTORY} and the {@code check} job read it.
    */
   public Commit overwriteDay(Dataset<Row> day, Table table, LocalDate date, Map<String, Object> userMetadata) {
+    return overwriteDays(day, table, date, date, userMetadata);
+  }
+
+  /**
+   * Replaces the days {@code from} .. {@code to} of a table partitioned by day ({@link Table#partitionColumn()})
+   * with {@code days} in one commit, as {@link #overwriteDay(Dataset, Table, LocalDate, Map)} does one day.
+   */
+  public Commit overwriteDays(Dataset<Row> days, Table table, LocalDate from, LocalDate to,
+      Map<String, Object> userMetadata) {
+    String column = table.partitionColumn();
+    if (column == null) {
+      throw new IllegalArgumentException(qualified(table) + " is not partitioned by day");
+    }
+    String condition = from.equals(to) ? column + " = " + SqlSafety.dateLiteral(from)
+        : column + " >= " + SqlSafety.dateLiteral(from) + " AND " + column + " <= " + SqlSafety.dateLiteral(to);
     // A write id in the commit's metadata finds this job's own commit in the history afterwards: with other
     // jobs writing other dates at the same time, "the latest commit" may be theirs.
     String writeId = java.util.UUID.randomUUID().toString();
@@ -157,22 +172,23 @@ public final class Warehouse {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("commit metadata is not JSON-serialisable: " + fields.keySet(), e);
     }
-    org.apache.spark.sql.DataFrameWriter<Row> writer = day.write().format("delta").mode("overwrite")
-        .option("replaceWhere", "dt = " + SqlSafety.dateLiteral(date))
+    org.apache.spark.sql.DataFrameWriter<Row> writer = days.write().format("delta").mode("overwrite")
+        .option("replaceWhere", condition)
         .option("userMetadata", metadata)
-        .partitionBy("dt");
+        .partitionBy(column);
     try {
       writer.save(path(table));
     } catch (io.delta.exceptions.ProtocolChangedException e) {
       // Two jobs creating the table at once (the first nights of a backfill): Delta lets one create it and
       // fails the other. The write replaces one date only, so writing again on the created table is safe.
-      LOG.info("{} was created by a concurrent job while writing dt={} ({}); writing again", qualified(table), date,
-          e.getClass().getSimpleName());
+      LOG.info("{} was created by a concurrent job while writing {} ({}); writing again", qualified(table),
+          condition, e.getClass().getSimpleName());
       writer.save(path(table));
     }
     Commit commit = commitOf(table, writeId);
     register(table);
-    LOG.info("{} dt={}: wrote {} rows, table version {}", qualified(table), date,
+    LOG.info("{} {}={}: wrote {} rows, table version {}", qualified(table), column,
+        from.equals(to) ? from : from + ".." + to,
         commit.rowsWritten() < 0 ? "an unreported number of" : commit.rowsWritten(), commit.version());
     return commit;
   }

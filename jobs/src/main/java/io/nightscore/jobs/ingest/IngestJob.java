@@ -176,7 +176,8 @@ public final class IngestJob {
           + " that nightscore.schema names; found " + List.of(raw.columns())
           + ". Fix the input or nightscore.schema.*; nothing was written.");
     }
-    Dataset<Row> validated = IngestRules.validate(raw, schema, options.date(), settings.maxValueLength());
+    Dataset<Row> validated = IngestRules.validate(raw, schema, options.date(), settings.maxValueLength(),
+        !settings.delayedLabels());
     return new Plans(raw, IngestRules.events(validated, schema, options.date(), ingestedAt),
         IngestRules.quarantine(validated, schema, options.date(), settings.maxValueLength(), ingestedAt),
         validated.columns().length);

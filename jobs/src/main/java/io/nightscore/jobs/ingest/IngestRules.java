@@ -100,6 +100,15 @@ public final class IngestRules {
    * exceed the JVM's method size in generated code and run interpreted.
    */
   public static Dataset<Row> validate(Dataset<Row> raw, EventSchema schema, LocalDate date, int maxValueLength) {
+    return validate(raw, schema, date, maxValueLength, true);
+  }
+
+  /**
+   * As {@link #validate(Dataset, EventSchema, LocalDate, int)}; with {@code labelRequired} false (labels that arrive
+   * later) an empty label is valid and the event is ingested unlabelled, while a label that is there must be 0 or 1.
+   */
+  public static Dataset<Row> validate(Dataset<Row> raw, EventSchema schema, LocalDate date, int maxValueLength,
+      boolean labelRequired) {
     List<Column> step1 = new ArrayList<>();
     for (String c : raw.columns()) {
       step1.add(col(c));
@@ -152,8 +161,9 @@ public final class IngestRules {
         .when(id.isNull(), lit(Reason.MISSING_ID.name()))
         .when(text(raw, schema.time()).isNull(), lit(Reason.MISSING_TIME.name()))
         .when(time.isNull(), lit(Reason.BAD_TIME.name()))
-        .when(text(raw, schema.label()).isNull(), lit(Reason.MISSING_LABEL.name()))
-        .when(label.isNull().or(label.notEqual(0.0).and(label.notEqual(1.0))), lit(Reason.BAD_LABEL.name()))
+        .when(text(raw, schema.label()).isNull().and(lit(labelRequired)), lit(Reason.MISSING_LABEL.name()))
+        .when(text(raw, schema.label()).isNotNull().and(label.isNull().or(label.notEqual(0.0)
+            .and(label.notEqual(1.0)))), lit(Reason.BAD_LABEL.name()))
         .when(col("_non_numeric").isNotNull(), lit(Reason.NON_NUMERIC.name()))
         .when(col("_non_finite").isNotNull(), lit(Reason.NON_FINITE.name()))
         .when(col("_out_of_range").isNotNull(), lit(Reason.OUT_OF_RANGE.name()))

@@ -1,11 +1,9 @@
 package io.nightscore.jobs.ops;
 
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -27,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The invariants of one finished day, checked with aggregates: every raw row was ingested or quarantined,
- * every ingested event was scored once, every score is a probability, there is a champion, and the day's
- * mean score did not jump from the previous scored day's. Fails (exit 1) naming every broken invariant.
+ * every ingested event was scored once, every score is a probability, there is a champion, and monitor recorded
+ * no alert for the day. Fails (exit 1) naming every broken invariant.
  */
 public final class CheckJob {
   private static final Logger LOG = LoggerFactory.getLogger(CheckJob.class);
@@ -82,7 +80,7 @@ public final class CheckJob {
 
     Row s = warehouse.day(Table.SCORES, date).agg(count(lit(1)),
         sum(when(col("score").isNull().or(isnan(col("score"))).or(col("score").lt(0)).or(col("score").gt(1)), 1)
-            .otherwise(0)), avg("score")).head();
+            .otherwise(0))).head();
     long scored = s.getLong(0);
     long bad = s.isNullAt(1) ? 0 : s.getLong(1);
     checks.add(new Check("scored rows = ingested rows", scored == events && events > 0,
@@ -93,7 +91,7 @@ public final class CheckJob {
     checks.add(new Check("a champion model exists", champion != null,
         champion == null ? "no champion in " + warehouse.qualified(Table.MODEL_ALIASES) : "champion v" + champion));
 
-    checks.add(meanShift(warehouse, date, s.isNullAt(2) ? Double.NaN : s.getDouble(2), settings.maxMeanShift()));
+    checks.add(monitorAlerts(warehouse, date));
     Result result = new Result(date, checks);
     checks.forEach(c -> LOG.info("check {}: {} {} ({})", date, c.ok() ? "ok  " : "FAIL", c.name(), c.detail()));
     return result;
@@ -105,18 +103,32 @@ public final class CheckJob {
     return rows instanceof Number n ? n.longValue() : null;
   }
 
-  private static Check meanShift(Warehouse warehouse, LocalDate date, double mean, double factor) {
-    Dataset<Row> earlier = warehouse.read(Table.SCORES).where(col("dt").lt(lit(Date.valueOf(date))));
-    Row prev = earlier.agg(max("dt")).head();
-    if (prev.isNullAt(0)) {
-      return new Check("mean score within " + factor + "x of the previous scored day's", true,
-          String.format(Locale.ROOT, "mean %.5f; no earlier scored day", mean));
+  /**
+   * The alerts monitor recorded for the day: drift of the day's inputs and scores, and the realized quality of the
+   * days whose labels matured on it (an old alert does not fail every later night). Passes when monitor did not run.
+   */
+  static Check monitorAlerts(Warehouse warehouse, LocalDate date) {
+    Date day = Date.valueOf(date);
+    List<String> alerts = new ArrayList<>();
+    boolean ran = false;
+    if (warehouse.exists(Table.MONITOR_DRIFT)) {
+      Dataset<Row> drift = warehouse.day(Table.MONITOR_DRIFT, date);
+      ran = !drift.isEmpty();
+      for (Row r : drift.where(col("status").equalTo("alert")).orderBy("feature").select("feature", "psi")
+          .collectAsList()) {
+        alerts.add(String.format(Locale.ROOT, "drift of %s: PSI %.3f", r.getString(0), r.getDouble(1)));
+      }
     }
-    Date prevDay = prev.getDate(0);
-    double before = earlier.where(col("dt").equalTo(lit(prevDay))).agg(avg("score")).head().getDouble(0);
-    double ratio = mean / before;
-    return new Check("mean score within " + factor + "x of the previous scored day's",
-        ratio <= factor && ratio >= 1 / factor,
-        String.format(Locale.ROOT, "mean %.5f vs %.5f on %s: x%.3f", mean, before, prevDay, ratio));
+    if (warehouse.exists(Table.MONITOR_QUALITY)) {
+      Dataset<Row> quality = warehouse.read(Table.MONITOR_QUALITY).where(col("run_date").equalTo(lit(day)));
+      ran = ran || !quality.isEmpty();
+      for (Row r : quality.where(col("status").equalTo("alert")).orderBy("dt", "model_version", "scorer")
+          .select("dt", "model_version", "scorer", "detail").collectAsList()) {
+        alerts.add(String.format(Locale.ROOT, "realized quality of %s, v%d (%s): %s", r.getDate(0), r.getLong(1),
+            r.getString(2), r.getString(3)));
+      }
+    }
+    return new Check("no monitoring alert for the day", alerts.isEmpty(),
+        !ran ? "monitor has not run for " + date : alerts.isEmpty() ? "none" : String.join("; ", alerts));
   }
 }

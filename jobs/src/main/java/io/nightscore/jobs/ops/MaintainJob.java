@@ -22,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Table maintenance for one day: OPTIMIZE the day's partition of every dt-partitioned table (bin-packing
- * its small files; Z-ordered by event id where users look rows up and join by id), then VACUUM every table
+ * Table maintenance for one day: OPTIMIZE the day's partition of every table partitioned by day (dt, or arrived
+ * for labels; bin-packing its small files; Z-ordered by event id where users look rows up and join by id), then VACUUM every table
  * with a retention that keeps the champion's training data readable by time travel.
  */
 public final class MaintainJob {
@@ -63,12 +63,14 @@ public final class MaintainJob {
       String target = "delta.`" + SqlSafety.checkPath(warehouse.path(table), "table path") + "`";
       long removed = -1;
       long added = -1;
-      if (partitionedByDay(table)) {
+      if (table.partitionColumn() != null) {
         spark.sparkContext().setJobDescription("maintain " + date + ": OPTIMIZE " + table.sqlName());
-        String zorder = table == Table.QUARANTINE ? ""
+        boolean byId = table == Table.EVENTS || table == Table.SCORES || table == Table.SCORES_SHADOW
+            || table == Table.LABELS;
+        String zorder = !byId ? ""
             : " ZORDER BY (" + SqlSafety.checkIdentifier(settings.schema().id(), "id column") + ")";
-        Row metrics = spark.sql("OPTIMIZE " + target + " WHERE dt = " + SqlSafety.dateLiteral(date) + zorder)
-            .head().getStruct(1);
+        Row metrics = spark.sql("OPTIMIZE " + target + " WHERE " + table.partitionColumn() + " = "
+            + SqlSafety.dateLiteral(date) + zorder).head().getStruct(1);
         removed = metrics.getLong(metrics.fieldIndex("numFilesRemoved"));
         added = metrics.getLong(metrics.fieldIndex("numFilesAdded"));
       }
@@ -80,11 +82,6 @@ public final class MaintainJob {
       results.add(new TableResult(table, removed, added, vacuumed));
     }
     return new Result(date, retention, results, runsRemoved);
-  }
-
-  static boolean partitionedByDay(Table table) {
-    return table == Table.EVENTS || table == Table.QUARANTINE || table == Table.SCORES
-        || table == Table.SCORES_SHADOW;
   }
 
   /**

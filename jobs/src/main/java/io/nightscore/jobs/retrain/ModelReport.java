@@ -126,7 +126,8 @@ public final class ModelReport {
         .append("</td></tr>");
   }
 
-  private static String escape(String s) {
+  /** {@code s} as HTML text. */
+  public static String escape(String s) {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 
@@ -134,7 +135,8 @@ public final class ModelReport {
     return e.dataset() + " " + e.dt() + " " + e.scorer();
   }
 
-  private static void img(StringBuilder h, JFreeChart chart) {
+  /** Appends {@code chart} as an inline PNG (the report and the monitoring page are single files). */
+  public static void img(StringBuilder h, JFreeChart chart) {
     chart.getPlot().setBackgroundPaint(Color.WHITE);
     if (chart.getPlot() instanceof XYPlot xy) {
       xy.setDomainGridlinePaint(Color.LIGHT_GRAY);

@@ -15,6 +15,7 @@ import io.nightscore.common.registry.ModelRegistry;
 import io.nightscore.common.registry.ModelStore;
 import io.nightscore.common.registry.Promotion;
 import io.nightscore.common.sql.JobFailedException;
+import io.nightscore.common.table.Labels;
 import io.nightscore.common.table.Table;
 import io.nightscore.common.table.Warehouse;
 import io.nightscore.model.DevicePreflight;
@@ -25,6 +26,7 @@ import io.nightscore.model.features.Features;
 import io.nightscore.model.predict.Scoring;
 import io.nightscore.model.quality.BinaryMetrics;
 import io.nightscore.model.quality.Calibration;
+import io.nightscore.model.quality.Drift;
 import io.nightscore.model.train.Sampling;
 import io.nightscore.model.train.Trainer;
 import java.time.Instant;
@@ -47,9 +49,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains a model for {@code --date D} on the labelled events of the {@code window-days} days before D,
- * read at one pinned {@code events} version; the last of those days is the holdout, split by a hash of the id
- * into a tuning half (early stopping, calibration) and an evaluation half (every reported metric).
+ * Trains a model for {@code --date D} on the labelled events of the {@code window-days} days before D (with
+ * labels that arrive later, the latest {@code window-days} days whose labels are mature on D), read at one pinned
+ * {@code events} version; the last of those days is the holdout, split by a hash of the id into a tuning half
+ * (early stopping, calibration) and an evaluation half (every reported metric).
  */
 public final class RetrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(RetrainJob.class);
@@ -95,7 +98,17 @@ public final class RetrainJob {
     }
   }
 
+  /** The baseline monitor reads, in a model's artifact folder (covered by its artifact fingerprint). */
+  public static final String BASELINE_FILE = "baseline.json";
+
   private RetrainJob() {}
+
+  /** The encoding's kept values per categorical feature, as sets (what the model does not know is "unseen"). */
+  public static Map<String, java.util.Set<String>> vocabulary(CategoricalEncoding encoding) {
+    Map<String, java.util.Set<String>> out = new TreeMap<>();
+    encoding.vocabulary().forEach((f, values) -> out.put(f, new java.util.HashSet<>(values)));
+    return out;
+  }
 
   /** The round early stopping judged best (0-based); the last round when early stopping was off. */
   static int bestIteration(XGBoostClassificationModel model, int rounds) {
@@ -117,7 +130,8 @@ public final class RetrainJob {
   public record Prepared(LocalDate date, LocalDate trainStart, LocalDate trainEnd, LocalDate holdoutDate,
       long eventsVersion, long trainRows, long trainPositives, long holdoutRows, Dataset<Row> windowCounts,
       Dataset<Row> trainEvents, Dataset<Row> holdoutDay, double samplingRate,
-      String calibrationMethod, CategoricalEncoding encoding, TrainingRows train, TrainingRows stopping) {}
+      String calibrationMethod, CategoricalEncoding encoding, TrainingRows train, TrainingRows stopping,
+      Labels labels) {}
 
   /**
    * True for the holdout day's tuning half (early stopping and calibration), false for its evaluation half: a
@@ -128,12 +142,14 @@ public final class RetrainJob {
   }
 
   /**
-   * The labelled rows of the holdout day's scored scan (its id and label kept), with {@code _tune}: {@link #tuneRow}
-   * of each. The split hashes dt with the id: dt comes back as the day's literal (every row of that scan has it).
+   * The labelled rows of the holdout day's scored scan (its id and label kept; labels that arrived later joined by
+   * {@code labels}), with {@code _tune}: {@link #tuneRow} of each. The split hashes dt with the id: dt comes back
+   * as the day's literal (every row of that scan has it).
    */
-  static Dataset<Row> halves(Dataset<Row> scoredDay, Settings settings, EventSchema schema, LocalDate holdoutDate) {
-    return scoredDay.where(col(schema.label()).isNotNull())
-        .withColumn("dt", lit(java.sql.Date.valueOf(holdoutDate)))
+  static Dataset<Row> halves(Dataset<Row> scoredDay, Settings settings, EventSchema schema, LocalDate holdoutDate,
+      Labels labels) {
+    return labels.apply(scoredDay.withColumn("dt", lit(java.sql.Date.valueOf(holdoutDate))))
+        .where(col(schema.label()).isNotNull())
         .withColumn("_tune", tuneRow(settings, schema));
   }
 
@@ -147,9 +163,16 @@ public final class RetrainJob {
     EventSchema schema = settings.schema();
     Warehouse warehouse = new Warehouse(spark, settings);
     LocalDate date = options.date();
-    LocalDate holdoutDate = date.minusDays(1);
-    LocalDate trainStart = date.minusDays(settings.windowDays());
-    LocalDate trainEnd = date.minusDays(2);
+    // With labels that arrive later, the window ends with the newest day whose labels are final on D.
+    Labels labels = Labels.asOf(warehouse, settings, date);
+    LocalDate holdoutDate = labels.lastMatureDay();
+    LocalDate trainStart = holdoutDate.minusDays(settings.windowDays() - 1L);
+    LocalDate trainEnd = holdoutDate.minusDays(1);
+    if (settings.delayedLabels()) {
+      LOG.info("retrain {}: labels mature through {} (nightscore.labels.mature-after-days = {}): window {} .. {}, "
+          + "holdout {}, labels table version {}", date, holdoutDate, settings.labelsMatureAfterDays(), trainStart,
+          trainEnd, holdoutDate, labels.version());
+    }
 
     if (!warehouse.exists(Table.EVENTS)) {
       throw new JobFailedException(warehouse.qualified(Table.EVENTS) + " does not exist yet: ingest "
@@ -161,9 +184,9 @@ public final class RetrainJob {
       throw new IllegalArgumentException("--events-version must be within [0, " + latestEvents + "] (the versions of "
           + warehouse.qualified(Table.EVENTS) + "), got " + eventsVersion);
     }
-    Dataset<Row> window = warehouse.readAt(Table.EVENTS, eventsVersion)
+    Dataset<Row> window = labels.apply(warehouse.readAt(Table.EVENTS, eventsVersion)
         .where(col("dt").geq(lit(java.sql.Date.valueOf(trainStart)))
-            .and(col("dt").leq(lit(java.sql.Date.valueOf(holdoutDate)))))
+            .and(col("dt").leq(lit(java.sql.Date.valueOf(holdoutDate))))))
         .where(col(schema.label()).isNotNull());
 
     spark.sparkContext().setJobDescription("retrain " + date + ": count the window");
@@ -239,7 +262,7 @@ public final class RetrainJob {
     return new Prepared(date, trainStart, trainEnd, holdoutDate, eventsVersion, trainRows, trainPositives,
         holdoutRows, windowCounts, trainEvents,
         warehouse.dayAt(Table.EVENTS, eventsVersion, holdoutDate), samplingRate, calibrationMethod,
-        encoding, train, stopping);
+        encoding, train, stopping, labels);
   }
 
   public static Result run(SparkSession spark, Settings settings, Options options) {
@@ -290,11 +313,12 @@ public final class RetrainJob {
     // every metric comes from the evaluation half.
     spark.sparkContext().setJobDescription("retrain " + date + ": score " + holdoutDate + " (holdout day)");
     Dataset<Row> holdout = halves(Scoring.rawProbabilities(model, encoding, p.holdoutDay(), schema,
-        List.of(schema.id(), schema.label()), "_raw"), settings, schema, holdoutDate)
+        List.of(schema.id(), schema.label()), "_raw"), settings, schema, holdoutDate, p.labels())
         .select(col(schema.label()), col("_raw"), col("_tune"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     Calibration calibration;
     BinaryMetrics metrics;
+    Drift.FeatureBaseline scoreBaseline;
     try {
       spark.sparkContext().setJobDescription("retrain " + date + ": fit " + calibrationMethod + " calibration on "
           + holdoutDate + " (tuning half)");
@@ -303,11 +327,18 @@ public final class RetrainJob {
       spark.sparkContext().setJobDescription("retrain " + date + ": evaluate on " + holdoutDate + " (evaluation half)");
       metrics = BinaryMetrics.compute(evaluationHalf(holdout)
           .select(col(schema.label()), calibration.apply(col("_raw")).as("_score")), schema.label(), "_score");
+      spark.sparkContext().setJobDescription("retrain " + date + ": baseline of the holdout's scores");
+      scoreBaseline = Drift.scoreProfile(holdout.select(calibration.apply(col("_raw")).as("_score")), "_score");
     } finally {
       holdout.unpersist();
     }
 
     String artifacts = store.saveArtifacts(ModelRegistry.newDecisionId(), model, encoding);
+    // What monitor compares each scored day with: the training window's profile and the holdout's scores.
+    spark.sparkContext().setJobDescription("retrain " + date + ": baseline of the training window");
+    Drift.write(spark, new Drift.Baseline(trainRows, Drift.profile(p.trainEvents(), schema.numeric(),
+        schema.categorical(), vocabulary(encoding), settings.retrainSeed()), scoreBaseline),
+        artifacts + "/" + BASELINE_FILE);
     Map<String, String> artifactSha256 = store.fingerprint(artifacts);
     Map<String, String> params = new TreeMap<>(settings.xgboost().params());
     extra.forEach((k, v) -> params.put(k, String.valueOf(v)));
@@ -322,6 +353,10 @@ public final class RetrainJob {
       params.put("target_folds", String.valueOf(settings.targetFolds()));
     }
     params.put("tune_share", String.valueOf(settings.tuneShare()));
+    if (settings.delayedLabels()) {
+      params.put("labels_mature_after_days", String.valueOf(settings.labelsMatureAfterDays()));
+      params.put("labels_version", String.valueOf(p.labels().version()));
+    }
     String reportPath = artifacts + "/report/index.html";
     List<String> featureTypes = Arrays.asList(Features.types(schema, settings.categoricalMode()));
     Map<String, Double> featureGain = Trainer.featureGain(model, schema.features());
@@ -339,7 +374,7 @@ public final class RetrainJob {
     spark.sparkContext().setJobDescription("retrain " + date + ": gate v" + version + " against the champion");
     ModelRegistry.Decision decision = Promotion.gate(warehouse, schema, settings.gate(), record, metrics,
         new Promotion.Holdout(holdoutDate, p.holdoutDay(),
-            scored -> evaluationHalf(halves(scored, settings, schema, holdoutDate))));
+            scored -> evaluationHalf(halves(scored, settings, schema, holdoutDate, p.labels()))));
     LOG.info("retrain {}: model v{} on events v{} ({} train rows {}..{}, {} after sampling, holdout {}), {} rounds "
             + "(best {}) in {}s; calibration {}; evaluation half AUC {} log loss {} NE {} calibration ratio {}",
         date, version, eventsVersion, trainRows, trainStart, trainEnd, sampledTrainRows, holdoutDate, rounds,
