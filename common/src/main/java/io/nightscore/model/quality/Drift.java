@@ -101,12 +101,12 @@ public final class Drift {
   }
 
   /**
-   * The baselines of {@code numeric} and {@code categorical} columns of {@code rows} (a training window; sampled
-   * down to {@link #SAMPLE_ROWS} with {@code seed}) against the model's categorical {@code vocabulary}.
+   * The baselines of {@code numeric} and {@code categorical} columns of {@code rows} ({@code n} of them, a training
+   * window; sampled down to {@link #SAMPLE_ROWS} with {@code seed}) against the model's categorical
+   * {@code vocabulary}.
    */
-  public static List<FeatureBaseline> profile(Dataset<Row> rows, List<String> numeric, List<String> categorical,
-      Map<String, Set<String>> vocabulary, long seed) {
-    long n = rows.count();
+  public static List<FeatureBaseline> profile(Dataset<Row> rows, long n, List<String> numeric,
+      List<String> categorical, Map<String, Set<String>> vocabulary, long seed) {
     Dataset<Row> sample = n > SAMPLE_ROWS ? rows.sample(false, (double) SAMPLE_ROWS / n, seed) : rows;
     sample = sample.select(java.util.stream.Stream.concat(numeric.stream(), categorical.stream())
         .map(c -> col(quoted(c))).toArray(Column[]::new)).cache();

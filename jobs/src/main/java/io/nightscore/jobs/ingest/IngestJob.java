@@ -159,17 +159,7 @@ public final class IngestJob {
 
   public static Plans plans(SparkSession spark, Settings settings, Options options, Timestamp ingestedAt) {
     EventSchema schema = settings.schema();
-    Dataset<Row> raw;
-    try {
-      raw = read(spark, settings, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
-    } catch (Exception e) {
-      // A missing path, a day folder with no files, or files with no header or record to read columns from.
-      if (!(e instanceof org.apache.spark.sql.AnalysisException a)) {
-        throw e;
-      }
-      throw new JobFailedException("cannot read " + options.format().name().toLowerCase(Locale.ROOT) + " input "
-          + options.input() + " for " + options.date() + ": " + a.getSimpleMessage() + "; nothing was written.");
-    }
+    Dataset<Row> raw = readWithSource(spark, settings, options, "input");
     List<String> missing = IngestRules.missingColumns(raw, schema);
     if (!missing.isEmpty()) {
       throw new JobFailedException("input " + options.input() + " lacks the column(s) " + missing
@@ -197,6 +187,23 @@ public final class IngestJob {
     m.put("input", options.input());
     m.put("format", options.format().name().toLowerCase(Locale.ROOT));
     return m;
+  }
+
+  /**
+   * {@link #read} with each row's source file, refusing input that cannot be read (a missing path, a day folder
+   * with no files, files with no header or record to read columns from) with a clear error; {@code what} names
+   * the input in it.
+   */
+  static Dataset<Row> readWithSource(SparkSession spark, Settings settings, Options options, String what) {
+    try {
+      return read(spark, settings, options).withColumn(IngestRules.SOURCE_FILE, input_file_name());
+    } catch (Exception e) {
+      if (!(e instanceof org.apache.spark.sql.AnalysisException a)) {
+        throw e;
+      }
+      throw new JobFailedException("cannot read " + options.format().name().toLowerCase(Locale.ROOT) + " " + what
+          + " " + options.input() + " for " + options.date() + ": " + a.getSimpleMessage() + "; nothing was written.");
+    }
   }
 
   /**

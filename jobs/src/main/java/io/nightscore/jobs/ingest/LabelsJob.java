@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.date_add;
-import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map_from_arrays;
 import static org.apache.spark.sql.functions.row_number;
@@ -79,17 +78,8 @@ public final class LabelsJob {
           + "before their labels; nothing was written.");
     }
     spark.sparkContext().setJobDescription("ingest-labels " + arrived + ": read " + options.input());
-    Dataset<Row> raw;
-    try {
-      raw = IngestJob.read(spark, settings, new IngestJob.Options(arrived, options.input(), options.format()))
-          .withColumn(IngestRules.SOURCE_FILE, input_file_name());
-    } catch (Exception e) {
-      if (!(e instanceof org.apache.spark.sql.AnalysisException a)) {
-        throw e;
-      }
-      throw new JobFailedException("cannot read " + options.format().name().toLowerCase(Locale.ROOT) + " labels "
-          + options.input() + " for " + arrived + ": " + a.getSimpleMessage() + "; nothing was written.");
-    }
+    Dataset<Row> raw = IngestJob.readWithSource(spark, settings,
+        new IngestJob.Options(arrived, options.input(), options.format()), "labels");
     List<String> have = new ArrayList<>();
     for (String c : raw.columns()) {
       have.add(c.toLowerCase(Locale.ROOT));
@@ -192,8 +182,7 @@ public final class LabelsJob {
         : known.join(earlier, col("_dt").equalTo(col("_p_dt")).and(col("_id").equalTo(col("_p_id"))), "left")
             .drop("_p_dt", "_p_id");
     Column valid = col(IngestRules.REASON).isNull();
-    Column key = col("_dt");
-    org.apache.spark.sql.expressions.WindowSpec sameEvent = Window.partitionBy(valid, key, col("_id"));
+    org.apache.spark.sql.expressions.WindowSpec sameEvent = Window.partitionBy(valid, col("_dt"), col("_id"));
     Column labelsOfEvent = org.apache.spark.sql.functions.size(org.apache.spark.sql.functions.collect_set("_label")
         .over(sameEvent));
     Column seq = row_number().over(sameEvent.orderBy(col("_tiebreak")));

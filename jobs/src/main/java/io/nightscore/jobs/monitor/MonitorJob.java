@@ -242,7 +242,7 @@ public final class MonitorJob {
       if (!warehouse.exists(scorer)) {
         continue;
       }
-      spark(warehouse).sparkContext().setJobDescription("monitor " + date + ": realized quality of "
+      warehouse.spark().sparkContext().setJobDescription("monitor " + date + ": realized quality of "
           + scorer.sqlName() + " " + from + " .. " + date);
       Dataset<Row> joined = warehouse.read(scorer).where(days).join(labelled, col("dt").equalTo(col("_dt"))
           .and(col(q(schema.id())).equalTo(col("_id"))), "left")
@@ -314,10 +314,6 @@ public final class MonitorJob {
     double q2 = 2 * auc * auc / (1 + auc);
     double var = (auc * (1 - auc) + (p - 1) * (q1 - auc * auc) + (n - 1) * (q2 - auc * auc)) / ((double) p * n);
     return Math.sqrt(Math.max(var, 0));
-  }
-
-  private static SparkSession spark(Warehouse warehouse) {
-    return warehouse.spark();
   }
 
   private static Double nan(double v) {

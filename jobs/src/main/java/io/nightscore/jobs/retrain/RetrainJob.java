@@ -336,7 +336,7 @@ public final class RetrainJob {
     String artifacts = store.saveArtifacts(ModelRegistry.newDecisionId(), model, encoding);
     // What monitor compares each scored day with: the training window's profile and the holdout's scores.
     spark.sparkContext().setJobDescription("retrain " + date + ": baseline of the training window");
-    Drift.write(spark, new Drift.Baseline(trainRows, Drift.profile(p.trainEvents(), schema.numeric(),
+    Drift.write(spark, new Drift.Baseline(trainRows, Drift.profile(p.trainEvents(), trainRows, schema.numeric(),
         schema.categorical(), vocabulary(encoding), settings.retrainSeed()), scoreBaseline),
         artifacts + "/" + BASELINE_FILE);
     Map<String, String> artifactSha256 = store.fingerprint(artifacts);
