@@ -21,6 +21,10 @@ class DemoIT extends SparkTestBase {
         "--conf", "nightscore.features.min-category-count=5"), "demo", "--rows-per-day", "2000");
     assertEquals(0, r.code(), r.err());
     assertThat(r.out()).contains("== gate: ").contains("== score 2026-11-03: ").contains("== demo finished in")
-        .containsPattern("\\| 2026-11-03 \\| 1 +\\| [0-9]+ ");
+        .containsPattern("\\| 2026-11-03 \\| 1 +\\| [0-9]+ ")
+        // A clean day of 2,000 rows raises no drift alarm, and its inline labels give the realized quality at once.
+        .contains("monitor 2026-11-03: drift model_version=1 ").contains(" alerts=[] warnings=[]")
+        .containsPattern("quality dt=2026-11-03 model_version=1 scorer=\\w+ labelled_rows=[0-9]+ .* mature=true")
+        .contains("monitoring/index.html");
   }
 }

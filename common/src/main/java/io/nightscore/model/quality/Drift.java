@@ -34,8 +34,10 @@ import org.apache.spark.sql.expressions.Window;
  * of its training-window values (numeric: quantile edges; categorical: the most frequent values, the rest of the
  * model's vocabulary as {@link #OTHER}, values outside it as {@link #UNSEEN}; missing values as {@link #NULL}) and
  * the share of rows in each. A day's rows are counted in the same bins, bins that expect fewer than
- * {@code minBinRows} of the day's rows are merged with their neighbours (the null and unseen bins never are:
- * they carry the data-quality signals), and PSI = Σ (a - e) ln(a / e) over the merged bins.
+ * {@code minBinRows} of the day's rows are merged with their neighbours, and PSI = Σ (a - e) ln(a / e) over the
+ * merged bins. The null and unseen bins carry the data-quality signals: each stays apart once it expects or holds
+ * {@code minBinRows} rows, and below that joins the last group, since a bin of a few expected rows turns chance
+ * into false alarms on small days.
  */
 public final class Drift {
   public static final String NULL = "__null__";
@@ -202,13 +204,13 @@ public final class Drift {
       return new Stability(Double.NaN, 0, 0, Double.NaN, Double.NaN);
     }
     List<double[]> groups = new ArrayList<>(); // {expected share, actual share}: merged ordered bins
-    List<double[]> apart = new ArrayList<>();  // the null and unseen bins, never merged
+    List<double[]> apart = new ArrayList<>();  // the null and unseen bins large enough to stand alone
     double e = 0;
     double a = 0;
     for (String bin : binOrder(b)) {
       double share = b.share(bin);
       double actual = counts.getOrDefault(bin, 0L) / (double) n;
-      if (bin.equals(NULL) || bin.equals(UNSEEN)) {
+      if ((bin.equals(NULL) || bin.equals(UNSEEN)) && Math.max(share, actual) * n >= minBinRows) {
         apart.add(new double[] {share, actual});
         continue;
       }

@@ -3,6 +3,7 @@ package io.nightscore.tools.demo;
 import io.nightscore.common.config.Settings;
 import io.nightscore.common.sql.SqlSafety;
 import io.nightscore.common.table.Warehouse;
+import io.nightscore.jobs.monitor.MonitorJob;
 import io.nightscore.jobs.retrain.RetrainJob;
 import io.nightscore.jobs.sql.SqlJob;
 import io.nightscore.tools.evaluate.EvaluateJob;
@@ -11,7 +12,10 @@ import java.time.LocalDate;
 import java.util.Locale;
 import org.apache.spark.sql.SparkSession;
 
-/** The whole nightly pipeline on generated data: generate, ingest every day, retrain, score, judge, summarise. */
+/**
+ * The whole nightly pipeline on generated data: generate, ingest every day, retrain, score, judge, summarise,
+ * monitor the scored day.
+ */
 public final class DemoJob {
 
   public record Options(LocalDate startDate, int days, long rowsPerDay, long seed) {}
@@ -56,6 +60,8 @@ public final class DemoJob {
             + "WHERE s.dt = " + day + " GROUP BY s.dt, s.model_version");
     out.println("== summary");
     SqlJob.run(spark, new SqlJob.Options(summary, SqlJob.Format.TABLE, 100), out, System.err);
+    out.println("== monitoring of " + last);
+    MonitorJob.run(spark, settings, last).lines().forEach(out::println);
     out.printf(Locale.ROOT, "== demo finished in %.0f s; query the tables with: bin/nightscore sql \"SELECT ... FROM %s.scores\"%n",
         (System.nanoTime() - t0) / 1e9, db);
   }
