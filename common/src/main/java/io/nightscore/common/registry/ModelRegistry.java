@@ -20,7 +20,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.ConcurrentModificationException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
@@ -268,10 +270,92 @@ public final class ModelRegistry {
         null, null, reasons, actor, note);
   }
 
-  /** Appends a decision to {@code model_decisions}. */
+  /** Appends a decision to {@code model_decisions}, then rewrites {@code model_status}. */
   public void record(Decision decision) {
     Dataset<Row> row = warehouse.spark().createDataFrame(List.of(decision.toRow()), Decision.SCHEMA);
     warehouse.append(row, Table.MODEL_DECISIONS);
+    refreshStatus();
+  }
+
+  /** The {@code model_status} table's columns. */
+  public static final StructType STATUS_SCHEMA = new StructType()
+      .add("model_version", DataTypes.LongType, false)
+      .add("status", DataTypes.StringType, false)
+      .add("last_action", DataTypes.StringType, true)
+      .add("last_decided_at", DataTypes.TimestampType, true)
+      .add("updated_at", DataTypes.TimestampType, false);
+
+  /** Every registered version's status as {@link #status} derives it from the alias and the decision log. */
+  public Map<Long, Status> derivedStatus() {
+    return derivedStatus(champion(), decisions());
+  }
+
+  private Map<Long, Status> derivedStatus(Optional<Alias> champion, List<Decision> decisions) {
+    Map<Long, Status> out = new TreeMap<>();
+    if (warehouse.exists(Table.MODELS)) {
+      for (Row r : warehouse.read(Table.MODELS).select("version").collectAsList()) {
+        out.put(r.getLong(0), status(r.getLong(0), champion, decisions));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Rewrites {@code model_status} (one row per registered version) from the models table, the champion alias and
+   * the decision log, so SQL reads the same status as {@code models list}. A rewrite computed before a concurrent
+   * decision could land after it; so after its commit the state is derived again and written again until the
+   * table holds what the log says now. Returns the statuses written.
+   */
+  public Map<Long, Status> refreshStatus() {
+    Map<Long, Status> written = null;
+    for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      List<Decision> decisions = decisions();
+      Map<Long, Status> now = derivedStatus(champion(), decisions);
+      if (now.equals(written)) {
+        return now;
+      }
+      Timestamp at = Timestamp.from(Instant.now());
+      List<Row> rows = new ArrayList<>();
+      now.forEach((version, st) -> {
+        Optional<Decision> last = decisions.stream().filter(d -> d.modelVersion() == version)
+            .reduce((a, b) -> b);
+        rows.add(RowFactory.create(version, st.name().toLowerCase(java.util.Locale.ROOT),
+            last.map(Decision::action).orElse(null),
+            last.map(d -> Timestamp.from(d.decidedAt())).orElse(null), at));
+      });
+      try {
+        warehouse.spark().createDataFrame(rows, STATUS_SCHEMA).coalesce(1).write().format("delta")
+            .mode("overwrite").save(warehouse.path(Table.MODEL_STATUS));
+        warehouse.register(Table.MODEL_STATUS);
+        written = now;
+      } catch (RuntimeException e) {
+        // Two rewrites at once: one of them loses the commit; derive again and retry.
+        if (!(e instanceof ConcurrentModificationException) && !warehouse.exists(Table.MODEL_STATUS)) {
+          throw e;
+        }
+        LOG.info("model_status: concurrent rewrite ({}); deriving again", e.getClass().getSimpleName());
+      }
+    }
+    if (written == null) {
+      throw new ConcurrentModificationException("could not rewrite " + warehouse.qualified(Table.MODEL_STATUS)
+          + " after " + MAX_ATTEMPTS + " attempts: other decisions kept landing");
+    }
+    return written;
+  }
+
+  /**
+   * The statuses {@code model_status} holds, rewritten first when it is missing or does not list every registered
+   * version (a warehouse from before the table, or a registration whose retrain has not been judged yet).
+   */
+  public Map<Long, Status> statuses() {
+    Map<Long, Status> stored = new TreeMap<>();
+    if (warehouse.exists(Table.MODEL_STATUS)) {
+      for (Row r : warehouse.read(Table.MODEL_STATUS).select("model_version", "status").collectAsList()) {
+        stored.put(r.getLong(0), Status.valueOf(r.getString(1).toUpperCase(java.util.Locale.ROOT)));
+      }
+    }
+    long registered = warehouse.exists(Table.MODELS) ? warehouse.read(Table.MODELS).count() : 0;
+    return stored.size() == registered && warehouse.exists(Table.MODEL_STATUS) ? stored : refreshStatus();
   }
 
   /** Every decision, oldest first. The log grows by a few rows a day: small enough to read whole. */

@@ -20,6 +20,8 @@ public enum Table {
   MODEL_ALIASES,
   /** Quality of a model version on one dataset (holdout evaluation half, a scored day), by scorer. */
   MODEL_METRICS,
+  /** Every registered version's status (champion, challenger, ...), rewritten by the registry with each decision. */
+  MODEL_STATUS,
   /** Labels that arrived after their events (ingest-labels), partitioned by the day they arrived, {@code arrived}. */
   LABELS,
   /** Label rows that broke the contract, with a reason code and their raw values, partitioned by {@code arrived}. */
@@ -27,12 +29,14 @@ public enum Table {
   /** Drift of one day's inputs and scores against the model's training baseline (monitor), partitioned by {@code dt}. */
   MONITOR_DRIFT,
   /** Realized quality of a scored day once labels arrive (monitor), partitioned by {@code dt}. */
-  MONITOR_QUALITY;
+  MONITOR_QUALITY,
+  /** The nightly invariants {@code check} verified, one row per day and invariant, partitioned by {@code dt}. */
+  CHECK_RESULTS;
 
   /** The column a table is partitioned by (one value per nightly run), or null for the registry's tables. */
   public String partitionColumn() {
     return switch (this) {
-      case EVENTS, QUARANTINE, SCORES, SCORES_SHADOW, MONITOR_DRIFT, MONITOR_QUALITY -> "dt";
+      case EVENTS, QUARANTINE, SCORES, SCORES_SHADOW, MONITOR_DRIFT, MONITOR_QUALITY, CHECK_RESULTS -> "dt";
       case LABELS, LABEL_QUARANTINE -> "arrived";
       default -> null;
     };

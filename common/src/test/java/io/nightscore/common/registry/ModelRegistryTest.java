@@ -126,6 +126,8 @@ class ModelRegistryTest extends SparkTestBase {
     ModelRegistry registry = new ModelRegistry(warehouse);
     store.register(v -> record(v, "file:/artifacts/judged"));
     store.register(v -> record(v, "file:/artifacts/died"));
+    assertEquals(List.of("1 challenger", "2 challenger"), statusBySql("registry_abandon"),
+        "registered, not judged yet: model_status lists both");
     registry.moveChampion(null, 1, List.of(), ModelRegistry.newDecisionId());
     registry.record(new ModelRegistry.Decision(ModelRegistry.newDecisionId(), java.time.Instant.now(), 1, "gate", true,
         null, 1L, null, null, null, null, null, null, null, null, List.of(), "test", null));
@@ -140,6 +142,48 @@ class ModelRegistryTest extends SparkTestBase {
     List<ModelRegistry.Decision> decisions = registry.decisions();
     assertEquals(ModelRegistry.Status.ABANDONED, ModelRegistry.status(2, registry.champion(), decisions));
     assertEquals(ModelRegistry.Status.CHAMPION, ModelRegistry.status(1, registry.champion(), decisions));
+    assertEquals(List.of("1 champion", "2 abandoned"), statusBySql("registry_abandon"),
+        "SQL reads the status the registry derives");
+  }
+
+  private static List<String> statusBySql(String database) {
+    return spark.sql("SELECT model_version, status FROM " + database + ".model_status ORDER BY model_version")
+        .collectAsList().stream().map(r -> r.getLong(0) + " " + r.getString(1)).toList();
+  }
+
+  @Test
+  void decisionsRecordedAtOnceLeaveModelStatusAsTheLogSays() throws Exception {
+    Settings settings = Settings.defaults(Map.of("nightscore.warehouse", scratch.resolve("status").toString(),
+        "nightscore.database", "registry_status"));
+    Warehouse warehouse = new Warehouse(spark, settings);
+    ModelStore store = new ModelStore(warehouse);
+    ModelRegistry registry = new ModelRegistry(warehouse);
+    for (int i = 0; i < 3; i++) {
+      store.register(v -> record(v, "file:/artifacts/s" + v));
+    }
+    registry.promote(1, "ops", "first");
+    // Two gates rejecting v2 and v3 at the same moment: both rewrite model_status; the last word is the log's.
+    CyclicBarrier start = new CyclicBarrier(2);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (long v : new long[] {2, 3}) {
+        done.add(pool.submit(() -> {
+          start.await();
+          registry.record(new ModelRegistry.Decision(ModelRegistry.newDecisionId(), java.time.Instant.now(), v,
+              "gate", false, 1L, 1L, null, null, null, null, null, null, null, null, List.of("FAIL: test"), "test",
+              null));
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(List.of("1 champion", "2 rejected", "3 rejected"), statusBySql("registry_status"));
+    assertEquals(registry.derivedStatus(), registry.statuses());
   }
 
   @Test

@@ -13,26 +13,41 @@ import io.nightscore.common.sql.JobFailedException;
 import io.nightscore.common.table.Table;
 import io.nightscore.common.table.Warehouse;
 import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The invariants of one finished day, checked with aggregates: every raw row was ingested or quarantined,
  * every ingested event was scored once, every score is a probability, there is a champion, and monitor recorded
- * no alert for the day. Fails (exit 1) naming every broken invariant.
+ * no alert for the day. Records them in {@code check_results} and fails (exit 1) naming every broken invariant.
  */
 public final class CheckJob {
   private static final Logger LOG = LoggerFactory.getLogger(CheckJob.class);
 
-  /** One invariant: its name, whether it held, and the numbers behind it. */
-  public record Check(String name, boolean ok, String detail) {}
+  /** One invariant: its name, whether it held, the count it expected and found (null where none), and why. */
+  public record Check(String name, boolean ok, Long expected, Long actual, String detail) {}
+
+  /** The {@code check_results} table's columns: one row per day and invariant. */
+  public static final StructType RESULTS_SCHEMA = new StructType()
+      .add("invariant", DataTypes.StringType, false)
+      .add("expected", DataTypes.LongType, true)
+      .add("actual", DataTypes.LongType, true)
+      .add("passed", DataTypes.BooleanType, false)
+      .add("detail", DataTypes.StringType, true)
+      .add("checked_at", DataTypes.TimestampType, false)
+      .add("dt", DataTypes.DateType, false);
 
   public record Result(LocalDate date, List<Check> checks) {
     public boolean passed() {
@@ -75,6 +90,7 @@ public final class CheckJob {
         ? warehouse.day(Table.QUARANTINE, date).count() : 0;
     Long rowsIn = rawRows(warehouse, date);
     checks.add(new Check("rows ingested + quarantined = raw rows", rowsIn != null && events + quarantined == rowsIn,
+        rowsIn, events + quarantined,
         rowsIn == null ? "no ingest commit for " + date + " in " + warehouse.qualified(Table.EVENTS)
             : String.format(Locale.ROOT, "%d + %d vs %d raw", events, quarantined, rowsIn)));
 
@@ -83,18 +99,28 @@ public final class CheckJob {
             .otherwise(0))).head();
     long scored = s.getLong(0);
     long bad = s.isNullAt(1) ? 0 : s.getLong(1);
-    checks.add(new Check("scored rows = ingested rows", scored == events && events > 0,
+    checks.add(new Check("scored rows = ingested rows", scored == events && events > 0, events, scored,
         String.format(Locale.ROOT, "%d scored vs %d ingested", scored, events)));
-    checks.add(new Check("scores within [0, 1], not NaN or null", bad == 0, bad + " bad scores"));
+    checks.add(new Check("scores within [0, 1], not NaN or null", bad == 0, 0L, bad, bad + " bad scores"));
 
     Long champion = new ModelRegistry(warehouse).champion().map(ModelRegistry.Alias::version).orElse(null);
-    checks.add(new Check("a champion model exists", champion != null,
+    checks.add(new Check("a champion model exists", champion != null, 1L, champion == null ? 0L : 1L,
         champion == null ? "no champion in " + warehouse.qualified(Table.MODEL_ALIASES) : "champion v" + champion));
 
     checks.add(monitorAlerts(warehouse, date));
     Result result = new Result(date, checks);
     checks.forEach(c -> LOG.info("check {}: {} {} ({})", date, c.ok() ? "ok  " : "FAIL", c.name(), c.detail()));
+    record(warehouse, result);
     return result;
+  }
+
+  /** Replaces the day's rows of {@code check_results}, so "which nights broke an invariant?" is a query. */
+  static void record(Warehouse warehouse, Result result) {
+    Timestamp at = Timestamp.from(Instant.now());
+    List<Row> rows = result.checks().stream().map(c -> RowFactory.create(c.name(), c.expected(), c.actual(), c.ok(),
+        c.detail(), at, Date.valueOf(result.date()))).toList();
+    warehouse.overwriteDay(warehouse.spark().createDataFrame(rows, RESULTS_SCHEMA), Table.CHECK_RESULTS,
+        result.date());
   }
 
   /** The raw row count the latest ingest of {@code date} recorded in its events commit. */
@@ -128,7 +154,7 @@ public final class CheckJob {
             r.getString(2), r.getString(3)));
       }
     }
-    return new Check("no monitoring alert for the day", alerts.isEmpty(),
+    return new Check("no monitoring alert for the day", alerts.isEmpty(), 0L, (long) alerts.size(),
         !ran ? "monitor has not run for " + date : alerts.isEmpty() ? "none" : String.join("; ", alerts));
   }
 }

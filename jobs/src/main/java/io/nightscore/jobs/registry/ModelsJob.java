@@ -19,7 +19,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
@@ -29,12 +28,11 @@ public final class ModelsJob {
 
   /** One line per version with its status, data window, quality on its holdout and code version. */
   public static List<Row> list(Warehouse warehouse, PrintStream out) {
-    ModelRegistry registry = new ModelRegistry(warehouse);
-    Optional<ModelRegistry.Alias> champion = registry.champion();
-    List<ModelRegistry.Decision> decisions = registry.decisions();
+    // The status SQL reads too: model_status, which the registry rewrites with every decision.
+    java.util.Map<Long, ModelRegistry.Status> status = new ModelRegistry(warehouse).statuses();
     List<Row> rows = new ArrayList<>();
     for (ModelRecord m : new ModelStore(warehouse).all()) {
-      rows.add(RowFactory.create(m.version(), ModelRegistry.status(m.version(), champion, decisions).name()
+      rows.add(RowFactory.create(m.version(), status.get(m.version()).name()
               .toLowerCase(Locale.ROOT), m.createdAt().toString(), m.trainStart() + ".." + m.trainEnd(),
           m.holdoutDate().toString(), m.eventsVersion(), m.recipe(), m.holdoutAuc(), m.holdoutLogLoss(),
           m.holdoutRows() == 0 ? Double.NaN : m.holdoutMeanScore() / m.holdoutRate(), shortCommit(m.codeVersion())));
@@ -50,7 +48,7 @@ public final class ModelsJob {
     ModelRegistry registry = new ModelRegistry(warehouse);
     List<ModelRegistry.Decision> decisions = registry.decisions();
     out.printf(Locale.ROOT, "model v%d: %s%n", m.version(),
-        ModelRegistry.status(version, registry.champion(), decisions).name().toLowerCase(Locale.ROOT));
+        registry.statuses().get(version).name().toLowerCase(Locale.ROOT));
     out.printf(Locale.ROOT, "  created_at          %s%n", m.createdAt());
     out.printf(Locale.ROOT, "  training window     %s .. %s, holdout %s%n", m.trainStart(), m.trainEnd(), m.holdoutDate());
     out.printf(Locale.ROOT, "  events table        %s version %d (time travel: SELECT * FROM delta.`%s` VERSION AS OF %d)%n",
