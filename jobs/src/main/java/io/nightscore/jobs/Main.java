@@ -10,6 +10,7 @@ import io.nightscore.common.table.Warehouse;
 import io.nightscore.jobs.ingest.IngestJob;
 import io.nightscore.jobs.ingest.LabelsJob;
 import io.nightscore.jobs.monitor.MonitorJob;
+import io.nightscore.tools.notebook.NotebookRunner;
 import io.nightscore.jobs.ops.CheckJob;
 import io.nightscore.jobs.ops.MaintainJob;
 import io.nightscore.jobs.registry.ModelsJob;
@@ -50,7 +51,7 @@ import picocli.CommandLine;
     subcommands = {Main.Generate.class, Main.Ingest.class, Main.IngestLabels.class, Main.Retrain.class,
         Main.Score.class, Main.Monitor.class, Main.Report.class, Main.Evaluate.class, Main.Sql.class,
         Main.Models.class, Main.Maintain.class, Main.Check.class, Main.GpuCheck.class, Main.Bench.class,
-        Main.Demo.class, CommandLine.HelpCommand.class})
+        Main.Notebook.class, Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
   @Option(names = "--config", paramLabel = "FILE",
@@ -574,6 +575,39 @@ public final class Main implements Callable<Integer> {
       main.withSession("sql", (spark, settings) ->
           SqlJob.run(spark, new SqlJob.Options(sql, format, cap), main.out, System.err));
       return 0;
+    }
+  }
+
+  @Command(name = "notebook", description = "The analysts' notebooks (notebooks-export/): run one here.",
+      subcommands = {Notebook.Run.class})
+  static final class Notebook implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @Override
+    public Integer call() {
+      new CommandLine(this).usage(main.out);
+      return 2;
+    }
+
+    @Command(name = "run", description = "Run a Databricks SQL notebook's cells against the warehouse; write it "
+        + "executed as .ipynb and .html. Exit 1 naming the cell when a cell fails or a check cell returns rows.")
+    static final class Run implements Callable<Integer> {
+      @ParentCommand Notebook notebook;
+      @Parameters(paramLabel = "FILE.sql", description = "A notebook in Databricks SOURCE format.") String file;
+      @Option(names = "--param", paramLabel = "NAME=VALUE", description = "A parameter's value (repeatable); "
+          + "default: the widget's default, and the configured database for database.") Map<String, String> params;
+      @Option(names = "--out", paramLabel = "DIR", description = "Where the pages go (default: "
+          + "<warehouse>/notebooks).") String out;
+
+      @Override
+      public Integer call() {
+        NotebookRunner.Result r = notebook.main.withSession("notebook run", (spark, settings) ->
+            NotebookRunner.run(spark, settings, new NotebookRunner.Options(
+                new File(file).exists() ? new File(file).getAbsoluteFile().toURI().toString() : file,
+                params == null ? Map.of() : params, out)));
+        NotebookRunner.lines(r).forEach(notebook.main.out::println);
+        return 0;
+      }
     }
   }
 

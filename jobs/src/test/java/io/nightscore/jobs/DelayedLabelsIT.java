@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Labels that arrive later: a generated world whose events come unlabelled, with a conversions feed of positives
  * (attribution window 2 days) and drift injected on the last day, run through ingest, ingest-labels, retrain,
- * score, monitor and check on the real command line.
+ * score, monitor and check on the real command line; the analysts' notebooks then run on the same warehouse.
  */
 class DelayedLabelsIT extends SparkTestBase {
   static final String[] DAYS = {"2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06",
@@ -220,5 +220,65 @@ class DelayedLabelsIT extends SparkTestBase {
         .contains("drift of os").contains("drift of browser");
     Cli.Run clean = run("check", "--date", DAYS[5]);
     assertEquals(0, clean.code(), clean.out() + clean.err());
+  }
+
+  /**
+   * Every notebook of notebooks-export/ runs on this warehouse (several nights, labels that arrived later, drift,
+   * monitoring, check results with one broken night): every cell succeeds, every check cell returns no rows, and
+   * Jupyter's own tools accept the written notebook.
+   */
+  @Test
+  void everyNotebookRunsOnSeveralNightsAndJupyterAcceptsIt() throws Exception {
+    assertEquals(0, run("check", "--date", DAYS[5]).code());
+    assertEquals(1, run("check", "--date", LAST).code(), "the drifted night breaks an invariant");
+    Path out = scratch.resolve("notebooks");
+    List<Path> notebooks;
+    try (var files = Files.list(Path.of("..", "notebooks-export"))) {
+      notebooks = files.filter(p -> p.toString().endsWith(".sql")).sorted().toList();
+    }
+    assertThat(notebooks).hasSizeGreaterThanOrEqualTo(5);
+    for (Path nb : notebooks) {
+      Cli.Run r = run("notebook", "run", nb.toString(), "--out", out.toString());
+      assertEquals(0, r.code(), nb + "\n" + r.out() + r.err());
+      String base = nb.getFileName().toString().replaceFirst("\\.sql$", "");
+      Path ipynb = out.resolve(base + ".ipynb");
+      assertThat(r.out()).contains(base + ".ipynb").contains(base + ".html")
+          // Only cells over shadow scores, which this warehouse does not have, are skipped.
+          .containsPattern("skipped \\[(cell [0-9]+ \\(scores_shadow\\)(, )?)*\\]");
+      assertThat(Files.readString(out.resolve(base + ".html"))).doesNotContain("class=err");
+      jupyter(List.of("/usr/bin/python3", "-c", "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], "
+          + "as_version=4)); print('valid')", ipynb.toString()));
+      jupyter(List.of("jupyter", "nbconvert", "--to", "html", "--output-dir", out.resolve("nbconvert").toString(),
+          ipynb.toString()));
+      assertThat(out.resolve("nbconvert").resolve(base + ".html")).exists();
+    }
+    assertThat(Files.readString(out.resolve("01_nightly_overview.html"))).as("the broken night is listed")
+        .contains(LAST);
+  }
+
+  @Test
+  void aFailingCellOrCheckStopsTheNotebookNamingTheCell() throws Exception {
+    String head = "-- Databricks notebook source\n-- MAGIC %md\n-- MAGIC # t\n\n-- COMMAND ----------\n\n"
+        + "-- param database: identifier\nCREATE WIDGET TEXT database DEFAULT 'nightscore';\n"
+        + "\n-- COMMAND ----------\n\n";
+    Path bad = scratch.resolve("bad.sql");
+    Files.writeString(bad, head + "SELECT count(*) FROM ${database}.no_such_table\n");
+    Cli.Run r = run("notebook", "run", bad.toString(), "--out", scratch.resolve("bad-out").toString());
+    assertEquals(1, r.code(), r.out());
+    assertThat(r.err()).contains("bad.sql, cell 3: ").contains("no_such_table");
+
+    Path check = scratch.resolve("check.sql");
+    Files.writeString(check, head + "-- check: empty\nSELECT dt, count(*) AS n FROM ${database}.events GROUP BY dt\n");
+    r = run("notebook", "run", check.toString(), "--out", scratch.resolve("check-out").toString());
+    assertEquals(1, r.code(), r.out());
+    assertThat(r.err()).contains("check.sql, cell 3: a check cell returned 7 rows, expected none");
+    assertThat(scratch.resolve("check-out").resolve("check.html")).exists();
+  }
+
+  /** Runs one of Jupyter's tools (Debian python3-nbformat, jupyter-nbconvert; .ci/run installs them). */
+  private static void jupyter(List<String> command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), String.join(" ", command) + "\n" + output);
   }
 }

@@ -137,10 +137,18 @@ public final class ModelReport {
 
   /** Appends {@code chart} as an inline PNG (the report and the monitoring page are single files). */
   public static void img(StringBuilder h, JFreeChart chart) {
+    h.append("<img alt=\"").append(escape(chart.getTitle().getText())).append("\" src=\"data:image/png;base64,")
+        .append(png(chart)).append("\">");
+  }
+
+  /** {@code chart} drawn as a PNG, base64-encoded, in the look of the report's charts. */
+  public static String png(JFreeChart chart) {
     chart.getPlot().setBackgroundPaint(Color.WHITE);
     if (chart.getPlot() instanceof XYPlot xy) {
       xy.setDomainGridlinePaint(Color.LIGHT_GRAY);
       xy.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    } else if (chart.getPlot() instanceof org.jfree.chart.plot.CategoryPlot cat) {
+      cat.setRangeGridlinePaint(Color.LIGHT_GRAY);
     }
     ByteArrayOutputStream png = new ByteArrayOutputStream();
     try {
@@ -148,8 +156,7 @@ public final class ModelReport {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot render chart " + chart.getTitle().getText(), e);
     }
-    h.append("<img alt=\"").append(escape(chart.getTitle().getText())).append("\" src=\"data:image/png;base64,")
-        .append(Base64.getEncoder().encodeToString(png.toByteArray())).append("\">");
+    return Base64.getEncoder().encodeToString(png.toByteArray());
   }
 
   static JFreeChart roc(List<MetricsTable.Entry> metrics) {
