@@ -153,7 +153,7 @@ public final class ModelStore {
       }
       warehouse.register(Table.MODELS);
       if (get(record.version()).artifactPath().equals(record.artifactPath())) {
-        new ModelRegistry(warehouse).refreshStatus();
+        new ModelRegistry(warehouse).refreshStatusAfterCommit();
         return record;
       }
     }

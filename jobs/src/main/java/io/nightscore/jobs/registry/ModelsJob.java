@@ -32,7 +32,9 @@ public final class ModelsJob {
     java.util.Map<Long, ModelRegistry.Status> status = new ModelRegistry(warehouse).statuses();
     List<Row> rows = new ArrayList<>();
     for (ModelRecord m : new ModelStore(warehouse).all()) {
-      rows.add(RowFactory.create(m.version(), status.get(m.version()).name()
+      // A version registered after statuses() was read is not judged yet.
+      ModelRegistry.Status st = status.getOrDefault(m.version(), ModelRegistry.Status.CHALLENGER);
+      rows.add(RowFactory.create(m.version(), st.name()
               .toLowerCase(Locale.ROOT), m.createdAt().toString(), m.trainStart() + ".." + m.trainEnd(),
           m.holdoutDate().toString(), m.eventsVersion(), m.recipe(), m.holdoutAuc(), m.holdoutLogLoss(),
           m.holdoutRows() == 0 ? Double.NaN : m.holdoutMeanScore() / m.holdoutRate(), shortCommit(m.codeVersion())));

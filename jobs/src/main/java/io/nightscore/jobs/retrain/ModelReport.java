@@ -128,7 +128,8 @@ public final class ModelReport {
 
   /** {@code s} as HTML text. */
   public static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+        .replace("'", "&#39;");
   }
 
   private static String label(MetricsTable.Entry e) {

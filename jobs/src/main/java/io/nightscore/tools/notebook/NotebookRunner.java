@@ -337,7 +337,7 @@ public final class NotebookRunner {
   private static String html(Notebook nb, Map<String, String> values, List<Output> outputs) {
     Parser parser = Parser.builder().extensions(List.of(TablesExtension.create())).build();
     HtmlRenderer renderer = HtmlRenderer.builder().extensions(List.of(TablesExtension.create())).escapeHtml(true)
-        .build();
+        .sanitizeUrls(true).build();
     StringBuilder h = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>")
         .append(ModelReport.escape(nb.name())).append("</title><style>body{font-family:sans-serif;max-width:1100px;"
             + "margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px;margin:.5em 0}"
