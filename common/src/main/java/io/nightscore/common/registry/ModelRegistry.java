@@ -296,15 +296,27 @@ public final class ModelRegistry {
 
   /** Every registered version's status as {@link #status} derives it from the alias and the decision log. */
   public Map<Long, Status> derivedStatus() {
-    return derivedStatus(champion(), decisions());
+    return byVersion(derivedRows(champion(), decisions()));
   }
 
-  private Map<Long, Status> derivedStatus(Optional<Alias> champion, List<Decision> decisions) {
-    Map<Long, Status> out = new TreeMap<>();
-    if (warehouse.exists(Table.MODELS)) {
-      for (Row r : warehouse.read(Table.MODELS).select("version").collectAsList()) {
-        out.put(r.getLong(0), status(r.getLong(0), champion, decisions));
-      }
+  /** One row of {@code model_status}: a version, its status and its latest decision (null before its gate). */
+  private record StatusRow(long version, Status status, String lastAction, Instant lastDecidedAt) {
+    Row toRow(Timestamp updatedAt) {
+      return RowFactory.create(version, status.name().toLowerCase(java.util.Locale.ROOT), lastAction,
+          lastDecidedAt == null ? null : Timestamp.from(lastDecidedAt), updatedAt);
+    }
+  }
+
+  private List<StatusRow> derivedRows(Optional<Alias> champion, List<Decision> decisions) {
+    if (!warehouse.exists(Table.MODELS)) {
+      return List.of();
+    }
+    List<StatusRow> out = new ArrayList<>();
+    for (Row r : warehouse.read(Table.MODELS).select("version").orderBy("version").collectAsList()) {
+      long version = r.getLong(0);
+      Optional<Decision> last = decisions.stream().filter(d -> d.modelVersion() == version).reduce((x, y) -> y);
+      out.add(new StatusRow(version, status(version, champion, decisions), last.map(Decision::action).orElse(null),
+          last.map(Decision::decidedAt).orElse(null)));
     }
     return out;
   }
@@ -312,29 +324,20 @@ public final class ModelRegistry {
   /**
    * Rewrites {@code model_status} (one row per registered version) from the models table, the champion alias and
    * the decision log, so SQL reads the same status as {@code models list}. A rewrite computed before a concurrent
-   * decision could land after it; so after its commit the state is derived again and written again until the
+   * decision could land after it; so after its commit the rows are derived again and written again until the
    * table holds what the log says now. Returns the statuses written.
    */
   public Map<Long, Status> refreshStatus() {
-    Map<Long, Status> written = null;
+    List<StatusRow> written = null;
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      List<Decision> decisions = decisions();
-      Map<Long, Status> now = derivedStatus(champion(), decisions);
+      List<StatusRow> now = derivedRows(champion(), decisions());
       if (now.equals(written)) {
-        return now;
+        break;
       }
       Timestamp at = Timestamp.from(Instant.now());
-      List<Row> rows = new ArrayList<>();
-      now.forEach((version, st) -> {
-        Optional<Decision> last = decisions.stream().filter(d -> d.modelVersion() == version)
-            .reduce((a, b) -> b);
-        rows.add(RowFactory.create(version, st.name().toLowerCase(java.util.Locale.ROOT),
-            last.map(Decision::action).orElse(null),
-            last.map(d -> Timestamp.from(d.decidedAt())).orElse(null), at));
-      });
       try {
-        warehouse.spark().createDataFrame(rows, STATUS_SCHEMA).coalesce(1).write().format("delta")
-            .mode("overwrite").save(warehouse.path(Table.MODEL_STATUS));
+        warehouse.spark().createDataFrame(now.stream().map(r -> r.toRow(at)).toList(), STATUS_SCHEMA).coalesce(1)
+            .write().format("delta").mode("overwrite").save(warehouse.path(Table.MODEL_STATUS));
         warehouse.register(Table.MODEL_STATUS);
         written = now;
       } catch (ConcurrentModificationException e) {
@@ -346,7 +349,13 @@ public final class ModelRegistry {
       throw new ConcurrentModificationException("could not rewrite " + warehouse.qualified(Table.MODEL_STATUS)
           + " after " + MAX_ATTEMPTS + " attempts: other decisions kept landing");
     }
-    return written;
+    return byVersion(written);
+  }
+
+  private static Map<Long, Status> byVersion(List<StatusRow> rows) {
+    Map<Long, Status> out = new TreeMap<>();
+    rows.forEach(r -> out.put(r.version(), r.status()));
+    return out;
   }
 
   /**

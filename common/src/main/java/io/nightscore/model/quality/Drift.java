@@ -11,9 +11,8 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nightscore.common.table.TextFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,8 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -252,12 +249,8 @@ public final class Drift {
 
   /** Writes a baseline as JSON to {@code path} (a Hadoop path: local, HDFS, object storage). */
   public static void write(SparkSession spark, Baseline baseline, String path) {
-    Path p = new Path(path);
     try {
-      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      try (OutputStream out = fs.create(p, true)) {
-        JSON.writerWithDefaultPrettyPrinter().writeValue(out, baseline);
-      }
+      TextFiles.write(spark, path, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(baseline));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the baseline " + path, e);
     }
@@ -265,15 +258,10 @@ public final class Drift {
 
   /** The baseline at {@code path}, empty when there is none (a model trained before baselines were stored). */
   public static java.util.Optional<Baseline> read(SparkSession spark, String path) {
-    Path p = new Path(path);
     try {
-      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.exists(p)) {
-        return java.util.Optional.empty();
-      }
-      try (InputStream in = fs.open(p)) {
-        return java.util.Optional.of(JSON.readValue(in, Baseline.class));
-      }
+      java.util.Optional<String> text = TextFiles.read(spark, path);
+      return text.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(JSON.readValue(text.get(),
+          Baseline.class));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the baseline " + path, e);
     }

@@ -8,13 +8,10 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.log10;
 
 import io.nightscore.common.table.Table;
+import io.nightscore.common.table.TextFiles;
 import io.nightscore.common.table.Warehouse;
 import io.nightscore.jobs.retrain.ModelReport;
 import java.awt.Color;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,8 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.jfree.chart.ChartFactory;
@@ -61,16 +56,9 @@ public final class MonitorPage {
   public static String write(SparkSession spark, Warehouse warehouse, LocalDate date) {
     System.setProperty("java.awt.headless", "true");
     String html = html(warehouse, date);
-    Path path = new Path(path(warehouse));
-    try {
-      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      try (OutputStream out = fs.create(path, true)) {
-        out.write(html.getBytes(StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the monitoring page " + path, e);
-    }
-    return path.toString();
+    String path = path(warehouse);
+    TextFiles.write(spark, path, html);
+    return path;
   }
 
   static String html(Warehouse warehouse, LocalDate date) {

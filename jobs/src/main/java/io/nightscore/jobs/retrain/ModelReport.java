@@ -2,23 +2,20 @@ package io.nightscore.jobs.retrain;
 
 import io.nightscore.common.registry.MetricsTable;
 import io.nightscore.common.registry.ModelRecord;
+import io.nightscore.common.table.TextFiles;
 import io.nightscore.common.table.Warehouse;
 import io.nightscore.model.quality.BinaryMetrics;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
@@ -53,16 +50,8 @@ public final class ModelReport {
     System.setProperty("java.awt.headless", "true");
     List<MetricsTable.Entry> metrics = MetricsTable.read(warehouse, record.version());
     String html = html(record, metrics);
-    Path path = new Path(record.reportPath());
-    try {
-      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      try (OutputStream out = fs.create(path, true)) {
-        out.write(html.getBytes(StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the report of model v" + record.version() + " to " + path, e);
-    }
-    LOG.info("model v{}: report written to {}", record.version(), path);
+    TextFiles.write(spark, record.reportPath(), html);
+    LOG.info("model v{}: report written to {}", record.version(), record.reportPath());
     return record.reportPath();
   }
 

@@ -7,16 +7,14 @@ import io.nightscore.common.config.Settings;
 import io.nightscore.common.registry.ModelRecord;
 import io.nightscore.common.sql.JobFailedException;
 import io.nightscore.common.table.Table;
+import io.nightscore.common.table.TextFiles;
 import io.nightscore.common.table.Warehouse;
 import io.nightscore.jobs.retrain.RetrainJob;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -81,14 +79,6 @@ final class PythonPeer {
   private static void writeColumns(SparkSession spark, String dir, EventSchema schema) {
     String text = "id\t" + schema.id() + "\nlabel\t" + schema.label() + "\nnumeric\t"
         + String.join(",", schema.numeric()) + "\ncategorical\t" + String.join(",", schema.categorical()) + "\n";
-    Path path = new Path(dir + "/columns.txt");
-    try {
-      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      try (OutputStream out = fs.create(path, true)) {
-        out.write(text.getBytes(StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot write " + path, e);
-    }
+    TextFiles.write(spark, dir + "/columns.txt", text);
   }
 }

@@ -6,18 +6,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nightscore.common.config.Settings;
 import io.nightscore.common.sql.JobFailedException;
 import io.nightscore.common.sql.SqlSafety;
+import io.nightscore.common.table.TextFiles;
 import io.nightscore.jobs.retrain.ModelReport;
 import io.nightscore.jobs.sql.SqlJob;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -60,7 +58,8 @@ public final class NotebookRunner {
 
   public static Result run(SparkSession spark, Settings settings, Options options) {
     Path file = new Path(options.file());
-    String source = read(spark, file);
+    String source = TextFiles.read(spark, options.file()).orElseThrow(() -> new IllegalArgumentException(
+        "notebook " + options.file() + " does not exist"));
     String base = file.getName().replaceFirst("\\.sql$", "");
     Notebook nb = Notebook.parse(file.getName(), source);
     Map<String, String> values = values(nb, settings, options.params());
@@ -114,8 +113,8 @@ public final class NotebookRunner {
     }
     String ipynb = outDir + "/" + base + ".ipynb";
     String html = outDir + "/" + base + ".html";
-    write(spark, ipynb, ipynb(nb, values, outputs));
-    write(spark, html, html(nb, values, outputs));
+    TextFiles.write(spark, ipynb, ipynb(nb, values, outputs));
+    TextFiles.write(spark, html, html(nb, values, outputs));
     if (failure != null) {
       throw new JobFailedException(failure + " (pages up to that cell: " + html + ")");
     }
@@ -380,32 +379,6 @@ public final class NotebookRunner {
       h.append("</div>");
     }
     return h.append("</body></html>").toString();
-  }
-
-  private static String read(SparkSession spark, Path file) {
-    try {
-      FileSystem fs = file.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      try (var in = fs.open(file)) {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-    } catch (java.io.FileNotFoundException e) {
-      throw new IllegalArgumentException("notebook " + file + " does not exist");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the notebook " + file, e);
-    }
-  }
-
-  private static void write(SparkSession spark, String path, String text) {
-    Path p = new Path(path);
-    try {
-      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      fs.setWriteChecksum(false); // no .crc files beside the pages on a local disk
-      try (OutputStream out = fs.create(p, true)) {
-        out.write(text.getBytes(StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + path, e);
-    }
   }
 
   /** The lines {@code notebook run} prints. */
