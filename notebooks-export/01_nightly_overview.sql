@@ -27,13 +27,14 @@ CREATE WIDGET TEXT run_date DEFAULT '';
 -- MAGIC ## Rows per night
 -- MAGIC
 -- MAGIC One row per day of the 30 days ending on the day under study. `raw_rows` is the raw row count the ingest
--- MAGIC recorded in its commit, as `check` read it (`check_results.expected` of the invariant
--- MAGIC `rows ingested + quarantined = raw rows`): it is empty for a day `check` has not run on.
+-- MAGIC recorded in its commit, as `check` read it (`check_results.expected` of the invariant whose `check_id` is
+-- MAGIC `raw_rows_accounted`): it is empty for a day `check` has not run on.
 -- MAGIC On a healthy night `ingested + quarantined = raw_rows` and `scored = ingested`.
 
 -- COMMAND ----------
 
 -- chart: line x=dt y=raw_rows,ingested,scored
+-- requires: check_results
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 ),
@@ -54,7 +55,7 @@ sc AS (
 ),
 raw AS (
   SELECT dt, max(expected) AS raw_rows FROM ${database}.check_results
-  WHERE invariant = 'rows ingested + quarantined = raw rows'
+  WHERE check_id = 'raw_rows_accounted'
     AND dt BETWEEN date_sub((SELECT d FROM study_day), 29) AND (SELECT d FROM study_day)
   GROUP BY dt
 ),
@@ -216,13 +217,15 @@ ORDER BY b
 -- MAGIC %md
 -- MAGIC ## Nights that broke an invariant
 -- MAGIC
--- MAGIC `check --date D` records one row per day and invariant in `check_results` (a rerun replaces the day).
+-- MAGIC `check --date D` records one row per day and invariant in `check_results` (a rerun replaces the day):
+-- MAGIC `check_id` is the invariant's stable id, `invariant` its name as `check` prints it.
 -- MAGIC First a summary per checked day of the 30 days ending on the day under study, then every failed
 -- MAGIC invariant of any day, newest first, with the counts it expected and found and why it failed.
 -- MAGIC A day missing from the summary was never checked.
 
 -- COMMAND ----------
 
+-- requires: check_results
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 )
@@ -239,10 +242,11 @@ ORDER BY dt DESC
 
 -- COMMAND ----------
 
-SELECT dt, invariant, expected, actual, detail, checked_at
+-- requires: check_results
+SELECT dt, check_id, invariant, expected, actual, detail, checked_at
 FROM ${database}.check_results
 WHERE NOT passed
-ORDER BY dt DESC, invariant
+ORDER BY dt DESC, check_id
 LIMIT 200
 
 -- COMMAND ----------
@@ -328,10 +332,11 @@ LIMIT 100
 -- COMMAND ----------
 
 -- check: empty
+-- requires: check_results
 WITH raw AS (
   SELECT dt, max(expected) AS raw_rows
   FROM ${database}.check_results
-  WHERE invariant = 'rows ingested + quarantined = raw rows' AND expected IS NOT NULL
+  WHERE check_id = 'raw_rows_accounted' AND expected IS NOT NULL
   GROUP BY dt
 ),
 ev AS (

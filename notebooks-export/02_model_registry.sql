@@ -5,8 +5,8 @@
 -- MAGIC The registry in SQL (see `docs/registry.md`): every registered version with its status, the history of
 -- MAGIC decisions (gate, promote, rollback, approved, abandoned), every gate decision with the numbers it compared,
 -- MAGIC each version's lineage (the `events` version it trained on, its config and code), and which version scored
--- MAGIC which day. The last cell checks that there is exactly one champion and that `model_status` and the champion
--- MAGIC alias agree.
+-- MAGIC which day. The last cells check that there is exactly one champion, that `model_status` and the champion
+-- MAGIC alias agree, and that `model_status` is current.
 -- MAGIC
 -- MAGIC **Parameters**
 -- MAGIC
@@ -33,6 +33,7 @@ CREATE WIDGET TEXT run_date DEFAULT '';
 
 -- COMMAND ----------
 
+-- requires: model_status
 SELECT
   m.version AS model_version,
   st.status,
@@ -61,6 +62,7 @@ LIMIT 100
 -- COMMAND ----------
 
 -- chart: bar x=status y=versions
+-- requires: model_status
 SELECT status, count(*) AS versions, array_sort(collect_list(model_version)) AS model_versions
 FROM ${database}.model_status
 GROUP BY status
@@ -186,6 +188,7 @@ LIMIT 100
 -- COMMAND ----------
 
 -- chart: line x=dt y=model_version
+-- requires: model_status
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 ),
@@ -299,6 +302,7 @@ LEFT JOIN last_made lm ON lm.model_version = sc.model_version
 -- COMMAND ----------
 
 -- check: empty
+-- requires: model_status
 WITH st AS (
   SELECT count(*) AS status_champions, array_sort(collect_list(model_version)) AS status_versions
   FROM ${database}.model_status
@@ -322,3 +326,31 @@ SELECT
 FROM st
 CROSS JOIN al
 WHERE st.status_champions <> 1 OR al.alias_rows <> 1 OR st.status_versions <> al.alias_versions
+
+-- COMMAND ----------
+
+-- MAGIC %md
+-- MAGIC ## Check: `model_status` is current
+-- MAGIC
+-- MAGIC The registry rewrites `model_status` after every registration and decision, stamping each row with the
+-- MAGIC newest decision of the log it was derived from (`derived_from_decision`). Lists the versions of `models`
+-- MAGIC missing from `model_status`, and the rows whose stamp is not the newest decision in `model_decisions` (a job
+-- MAGIC died between its decision and the rewrite; `bin/nightscore models list` rewrites the table). Must return no
+-- MAGIC rows.
+
+-- COMMAND ----------
+
+-- check: empty
+-- requires: model_status
+WITH newest AS (
+  SELECT max_by(decision_id, decided_at) AS decision_id FROM ${database}.model_decisions
+)
+SELECT m.version AS model_version, 'registered, not in model_status' AS problem
+FROM ${database}.models m
+LEFT ANTI JOIN ${database}.model_status st ON st.model_version = m.version
+UNION ALL
+SELECT st.model_version, concat('derived from decision ', coalesce(st.derived_from_decision, 'none'),
+  ', the newest is ', coalesce((SELECT decision_id FROM newest), 'none')) AS problem
+FROM ${database}.model_status st
+WHERE st.derived_from_decision IS DISTINCT FROM (SELECT decision_id FROM newest)
+ORDER BY model_version

@@ -18,7 +18,7 @@
 -- MAGIC - `database`: the catalog database holding the nightscore tables (`nightscore` by default).
 -- MAGIC - `run_date`: the day under study, `yyyy-MM-dd`; empty means the latest scored day (`max(dt)` of `scores`).
 -- MAGIC   The per-day tables show the 30 days that end on it.
--- MAGIC - `segment`: a column of `events` to break calibration down by (default `geo_country`).
+-- MAGIC - `segment`: a categorical feature of the schema to break calibration down by (default `geo_country`).
 
 -- COMMAND ----------
 
@@ -26,7 +26,7 @@
 CREATE WIDGET TEXT database DEFAULT 'nightscore';
 -- param run_date: date
 CREATE WIDGET TEXT run_date DEFAULT '';
--- param segment: column
+-- param segment: categorical
 CREATE WIDGET TEXT segment DEFAULT 'geo_country';
 
 -- COMMAND ----------
@@ -89,6 +89,7 @@ ORDER BY decile
 -- COMMAND ----------
 
 -- chart: line x=dt y=auc series=model
+-- requires: monitor_quality
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 )
@@ -116,6 +117,7 @@ ORDER BY dt, model_version, scorer
 -- COMMAND ----------
 
 -- chart: line x=dt y=calibration series=model
+-- requires: monitor_quality
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 )

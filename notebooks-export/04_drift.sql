@@ -35,6 +35,7 @@ CREATE WIDGET TEXT run_date DEFAULT '';
 
 -- COMMAND ----------
 
+-- requires: monitor_drift
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 ),
@@ -59,6 +60,7 @@ LIMIT 20
 -- COMMAND ----------
 
 -- chart: line x=dt y=psi series=feature
+-- requires: monitor_drift
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 ),
@@ -77,6 +79,7 @@ ORDER BY w.dt, w.feature
 
 -- COMMAND ----------
 
+-- requires: monitor_drift
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 )
@@ -112,6 +115,7 @@ LIMIT 100
 
 -- COMMAND ----------
 
+-- requires: monitor_drift
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 )
@@ -136,6 +140,7 @@ LIMIT 100
 -- COMMAND ----------
 
 -- chart: line x=dt y=unseen_share series=feature
+-- requires: monitor_drift
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 ),
@@ -162,6 +167,116 @@ ORDER BY w.dt, w.feature
 -- COMMAND ----------
 
 -- MAGIC %md
+-- MAGIC ## Drift from the events themselves
+-- MAGIC
+-- MAGIC Without `monitor` (a warehouse where it never ran, or a day it skipped) the same questions have an answer from
+-- MAGIC `events` alone: every feature of the day under study against the 7 days before it. A feature whose values all
+-- MAGIC read as numbers is cut into ten bins at the reference days' deciles; any other is a categorical, binned by its
+-- MAGIC 20 most frequent reference values, the rest of the reference's values, and values the reference never had;
+-- MAGIC nulls are a bin of their own. The PSI over those bins (shares floored at 0.0001) reads like `monitor`'s:
+-- MAGIC `ok` below 0.1, `warn` below 0.25, else `alert`. `new_value_share` is the share of the day's rows whose value
+-- MAGIC the 7 days before never had, with up to 5 of those values. The reference is the week before, not the model's
+-- MAGIC training window, so the figures differ from `monitor_drift`'s; the cell reads every event of 8 days, so on a
+-- MAGIC large table prefer `monitor_drift`. The feature names are the columns of `events` other than the default
+-- MAGIC schema's id, time and label (`event_id`, `event_time`, `converted`); with another schema, replace them.
+
+-- COMMAND ----------
+
+-- chart: bar x=feature y=psi
+WITH study_day AS (
+  SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
+),
+cells AS (
+  SELECT e.dt = (SELECT d FROM study_day) AS on_day, kv.key AS feature, kv.value AS value
+  FROM ${database}.events e
+  LATERAL VIEW explode(from_json(to_json(struct(e.*), map('ignoreNullFields', 'false')), 'map<string,string>')) kv
+  WHERE e.dt BETWEEN date_sub((SELECT d FROM study_day), 7) AND (SELECT d FROM study_day)
+    AND kv.key NOT IN ('event_id', 'event_time', 'converted', 'dt', 'ingested_at')
+),
+kinds AS (
+  SELECT
+    feature,
+    CASE WHEN bool_and(value IS NULL OR cast(value AS DOUBLE) IS NOT NULL) THEN 'numeric' ELSE 'categorical' END
+      AS kind,
+    percentile_approx(CASE WHEN NOT on_day THEN cast(value AS DOUBLE) END,
+      array(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), 10000) AS edges
+  FROM cells
+  GROUP BY feature
+),
+reference_values AS (
+  SELECT c.feature, c.value, row_number() OVER (PARTITION BY c.feature ORDER BY count(*) DESC, c.value) AS r
+  FROM cells c
+  JOIN kinds k ON k.feature = c.feature AND k.kind = 'categorical'
+  WHERE NOT c.on_day AND c.value IS NOT NULL
+  GROUP BY c.feature, c.value
+),
+binned AS (
+  SELECT
+    c.on_day,
+    c.feature,
+    k.kind,
+    c.value,
+    k.kind = 'categorical' AND rv.value IS NULL AND c.value IS NOT NULL AS new_value,
+    CASE
+      WHEN c.value IS NULL THEN 'null'
+      WHEN k.kind = 'numeric' THEN cast(size(filter(array_distinct(k.edges), x -> cast(c.value AS DOUBLE) > x)) AS STRING)
+      WHEN rv.r <= 20 THEN concat('=', c.value)
+      WHEN rv.value IS NOT NULL THEN 'other'
+      ELSE 'unseen'
+    END AS bin
+  FROM cells c
+  JOIN kinds k ON k.feature = c.feature
+  LEFT JOIN reference_values rv ON rv.feature = c.feature AND rv.value = c.value
+),
+shares AS (
+  SELECT
+    feature,
+    kind,
+    bin,
+    count_if(NOT on_day) / sum(count_if(NOT on_day)) OVER (PARTITION BY feature) AS reference_share,
+    count_if(on_day) / sum(count_if(on_day)) OVER (PARTITION BY feature) AS day_share
+  FROM binned
+  GROUP BY feature, kind, bin
+),
+psi AS (
+  SELECT
+    feature,
+    kind,
+    count(*) AS bins,
+    sum((greatest(day_share, 0.0001) - greatest(reference_share, 0.0001))
+      * ln(greatest(day_share, 0.0001) / greatest(reference_share, 0.0001))) AS psi,
+    max(CASE WHEN bin = 'null' THEN reference_share END) AS reference_null_share,
+    max(CASE WHEN bin = 'null' THEN day_share END) AS null_share
+  FROM shares
+  GROUP BY feature, kind
+),
+new_values AS (
+  SELECT
+    feature,
+    count_if(new_value) / count(*) AS new_value_share,
+    slice(array_sort(collect_set(CASE WHEN new_value THEN value END)), 1, 5) AS some_new_values
+  FROM binned
+  WHERE on_day
+  GROUP BY feature
+)
+SELECT
+  p.feature,
+  p.kind,
+  p.bins,
+  round(p.psi, 4) AS psi,
+  CASE WHEN p.psi < 0.1 THEN 'ok' WHEN p.psi < 0.25 THEN 'warn' ELSE 'alert' END AS status,
+  round(coalesce(p.null_share, 0), 4) AS null_share,
+  round(coalesce(p.reference_null_share, 0), 4) AS reference_null_share,
+  round(CASE WHEN p.kind = 'categorical' THEN n.new_value_share END, 4) AS new_value_share,
+  CASE WHEN p.kind = 'categorical' THEN concat_ws(', ', n.some_new_values) END AS some_new_values
+FROM psi p
+JOIN new_values n ON n.feature = p.feature
+ORDER BY p.psi DESC, p.feature
+LIMIT 60
+
+-- COMMAND ----------
+
+-- MAGIC %md
 -- MAGIC ## Score drift
 -- MAGIC
 -- MAGIC First what `monitor` recorded for the scores (feature `_score`): their PSI against the holdout day's score
@@ -175,6 +290,7 @@ ORDER BY w.dt, w.feature
 -- COMMAND ----------
 
 -- chart: line x=dt y=psi
+-- requires: monitor_drift
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 )

@@ -16,7 +16,7 @@
 -- MAGIC
 -- MAGIC - `database`: the catalog database holding the nightscore tables (`nightscore` by default).
 -- MAGIC - `run_date`: the day under study, `yyyy-MM-dd`; empty means the latest scored day (`max(dt)` of `scores`).
--- MAGIC - `segment`: a column of `events` to group by (default `geo_country`); an empty value shows as `(null)`.
+-- MAGIC - `segment`: a categorical feature of the schema to group by (default `geo_country`); an empty value shows as `(null)`.
 
 -- COMMAND ----------
 
@@ -24,7 +24,7 @@
 CREATE WIDGET TEXT database DEFAULT 'nightscore';
 -- param run_date: date
 CREATE WIDGET TEXT run_date DEFAULT '';
--- param segment: column
+-- param segment: categorical
 CREATE WIDGET TEXT segment DEFAULT 'geo_country';
 
 -- COMMAND ----------

@@ -344,7 +344,7 @@ class ClusterIT extends SparkTestBase {
     String eventsVersion = trained.out().replaceAll("(?s).*events_version=(\\d+).*", "$1");
     long models = Tables.models(spark, warehouse);
     long champion = Tables.champion(spark, warehouse);
-    Run lost = onCluster("retrain-no-retries", killingAnExecutor("XGBoost.scala", 1, 0,
+    Run lost = onCluster("retrain-no-retries", killingAnExecutor("XGBoost.training", 1, 0,
             "-Dspark.stage.maxConsecutiveAttempts=1"), with(retrain, tonight, "--events-version", eventsVersion));
     assertEquals(3, lost.code(), lost.out());
     assertExecutorKilled(lost);
@@ -353,16 +353,18 @@ class ClusterIT extends SparkTestBase {
     assertEquals(models, Tables.models(spark, warehouse), "no model registered by the failed retrain");
     assertEquals(champion, Tables.champion(spark, warehouse));
 
-    // The rerun loses an executor the same way, with Spark's default retries: the barrier stage runs again and
-    // trains the booster an undisturbed retrain trained (same events version and settings, same digest).
+    // The rerun loses an executor the same way, with the default 4 attempts: the training runs again with a new
+    // tracker and trains the booster an undisturbed retrain trained (same events version and settings, same digest).
     // The reaper's timeout is shortened: the stuck task's wait is all this run would spend on it.
-    Run again = onCluster("retrain-executor-lost", killingAnExecutor("XGBoost.scala", 1, 0,
+    Run again = onCluster("retrain-executor-lost", killingAnExecutor("XGBoost.training", 1, 0,
             "-Dspark.task.reaper.killTimeout=10s"),
         with(retrain, tonight, "--events-version", eventsVersion));
     assertEquals(0, again.code(), again.out());
     assertExecutorKilled(again);
-    assertThat(java.util.regex.Pattern.compile("stage \\d+ 'repartition at XGBoost\\.scala:\\d+' .*\\(matches\\)")
+    assertThat(java.util.regex.Pattern.compile("stage \\d+ 'XGBoost training \\(attempt [12] of 4\\)' .*\\(matches\\)")
         .matcher(again.out()).results().count()).as("XGBoost's barrier stage ran twice").isEqualTo(2);
+    assertThat(again.out()).as("the second attempt had a tracker of its own")
+        .contains("XGBoost training attempt 1 of 4 failed").contains("training again with a new tracker");
     assertEquals(Tables.boosterSha(spark, warehouse, version), Tables.boosterSha(spark, warehouse, modelVersion(again)),
         "two retrains on the cluster, one booster");
   }

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
@@ -230,6 +231,11 @@ class LifecycleIT extends SparkTestBase {
   }
 
   private void checkPassesForAFinishedDayAndNamesWhatAnUnfinishedOneBreaks() {
+    // A check_results table written before check_id existed (a day of it): the next check adds the column.
+    String results = warehouse + "/tables/check_results";
+    spark.sql("SELECT 'a champion model exists' AS invariant, 1L AS expected, 1L AS actual, true AS passed, "
+        + "'champion v1' AS detail, current_timestamp() AS checked_at, DATE'2026-10-01' AS dt")
+        .write().format("delta").partitionBy("dt").save(results);
     Cli.Run done = ok("check", "--date", SCORED);
     assertThat(done.out()).contains("ok   rows ingested + quarantined = raw rows (8000 + 0 vs 8000 raw)")
         .contains("ok   scored rows = ingested rows").contains("ok   a champion model exists")
@@ -238,6 +244,17 @@ class LifecycleIT extends SparkTestBase {
     assertEquals(1, unscored.code(), unscored.out());
     assertThat(unscored.out()).contains("FAIL scored rows = ingested rows (0 scored vs 8000 ingested)");
     assertThat(unscored.err()).contains("breaks [scored rows = ingested rows");
+    // Both days are in check_results by stable id; a rerun of a day replaces its rows.
+    assertEquals(1, run("check", "--date", DAYS[1]).code());
+    List<String> recorded = spark.read().format("delta").load(results).orderBy("dt", "check_id")
+        .selectExpr("concat_ws(' ', dt, check_id, passed, expected, actual)").as(Encoders.STRING()).collectAsList();
+    assertEquals(List.of("2026-10-01 true 1 1",
+        DAYS[1] + " champion_exists true 1 1", DAYS[1] + " no_monitor_alert true 0 0",
+        DAYS[1] + " raw_rows_accounted true 8000 8000", DAYS[1] + " scored_equals_ingested false 8000 0",
+        DAYS[1] + " scores_valid true 0 0",
+        SCORED + " champion_exists true 1 1", SCORED + " no_monitor_alert true 0 0",
+        SCORED + " raw_rows_accounted true 8000 8000", SCORED + " scored_equals_ingested true 8000 8000",
+        SCORED + " scores_valid true 0 0"), recorded);
   }
 
   private void maintainCompactsTheDayAndKeepsTimeTravel() {

@@ -292,19 +292,32 @@ public final class ModelRegistry {
       .add("status", DataTypes.StringType, false)
       .add("last_action", DataTypes.StringType, true)
       .add("last_decided_at", DataTypes.TimestampType, true)
-      .add("updated_at", DataTypes.TimestampType, false);
+      .add("updated_at", DataTypes.TimestampType, false)
+      .add("derived_from_decision", DataTypes.StringType, true);
 
   /** Every registered version's status as {@link #status} derives it from the alias and the decision log. */
   public Map<Long, Status> derivedStatus() {
     return byVersion(derivedRows(champion(), decisions()));
   }
 
-  /** One row of {@code model_status}: a version, its status and its latest decision (null before its gate). */
-  private record StatusRow(long version, Status status, String lastAction, Instant lastDecidedAt) {
+  /**
+   * One row of {@code model_status}: a version, its status, its latest decision (null before its gate), and the
+   * newest decision of the whole log when the row was derived ({@code derived_from_decision}, null before any):
+   * a table whose stamp is not the log's newest decision is stale (a job died between its decision and the
+   * rewrite), which {@link #statuses()} and a SQL check can both see.
+   */
+  private record StatusRow(long version, Status status, String lastAction, Instant lastDecidedAt,
+      String derivedFrom) {
     Row toRow(Timestamp updatedAt) {
       return RowFactory.create(version, status.name().toLowerCase(java.util.Locale.ROOT), lastAction,
-          lastDecidedAt == null ? null : Timestamp.from(lastDecidedAt), updatedAt);
+          lastDecidedAt == null ? null : Timestamp.from(lastDecidedAt), updatedAt, derivedFrom);
     }
+  }
+
+  /** The id of the log's newest decision (by {@code decided_at}, then id), or null when there is none. */
+  static String newestDecision(List<Decision> decisions) {
+    return decisions.stream().max(Comparator.comparing(Decision::decidedAt).thenComparing(Decision::id))
+        .map(Decision::id).orElse(null);
   }
 
   private List<StatusRow> derivedRows(Optional<Alias> champion, List<Decision> decisions) {
@@ -312,11 +325,12 @@ public final class ModelRegistry {
       return List.of();
     }
     List<StatusRow> out = new ArrayList<>();
+    String newest = newestDecision(decisions);
     for (Row r : warehouse.read(Table.MODELS).select("version").orderBy("version").collectAsList()) {
       long version = r.getLong(0);
       Optional<Decision> last = decisions.stream().filter(d -> d.modelVersion() == version).reduce((x, y) -> y);
       out.add(new StatusRow(version, status(version, champion, decisions), last.map(Decision::action).orElse(null),
-          last.map(Decision::decidedAt).orElse(null)));
+          last.map(Decision::decidedAt).orElse(null), newest));
     }
     return out;
   }
@@ -336,8 +350,10 @@ public final class ModelRegistry {
       }
       Timestamp at = Timestamp.from(Instant.now());
       try {
+        // The table is derived whole each time: a rewrite may also bring it to this version's columns.
         warehouse.spark().createDataFrame(now.stream().map(r -> r.toRow(at)).toList(), STATUS_SCHEMA).coalesce(1)
-            .write().format("delta").mode("overwrite").save(warehouse.path(Table.MODEL_STATUS));
+            .write().format("delta").mode("overwrite").option("overwriteSchema", true)
+            .save(warehouse.path(Table.MODEL_STATUS));
         warehouse.register(Table.MODEL_STATUS);
         written = now;
       } catch (ConcurrentModificationException e) {
@@ -359,18 +375,29 @@ public final class ModelRegistry {
   }
 
   /**
-   * The statuses {@code model_status} holds, rewritten first when it is missing or does not list every registered
-   * version (a warehouse from before the table, or a registration whose retrain has not been judged yet).
+   * The statuses {@code model_status} holds, rewritten first when it is stale: missing (a warehouse from before
+   * the table), not listing every registered version (a registration whose retrain has not been judged yet), or
+   * derived before the log's newest decision (a job that died between recording a decision and the rewrite).
    */
   public Map<Long, Status> statuses() {
+    if (!warehouse.exists(Table.MODEL_STATUS)) {
+      return refreshStatus();
+    }
+    Dataset<Row> table = warehouse.read(Table.MODEL_STATUS);
+    if (!List.of(table.columns()).contains("derived_from_decision")) {
+      return refreshStatus();
+    }
     Map<Long, Status> stored = new TreeMap<>();
-    if (warehouse.exists(Table.MODEL_STATUS)) {
-      for (Row r : warehouse.read(Table.MODEL_STATUS).select("model_version", "status").collectAsList()) {
-        stored.put(r.getLong(0), Status.valueOf(r.getString(1).toUpperCase(java.util.Locale.ROOT)));
-      }
+    java.util.Set<String> stamps = new java.util.HashSet<>();
+    for (Row r : table.select("model_version", "status", "derived_from_decision").collectAsList()) {
+      stored.put(r.getLong(0), Status.valueOf(r.getString(1).toUpperCase(java.util.Locale.ROOT)));
+      stamps.add(r.getString(2));
     }
     long registered = warehouse.exists(Table.MODELS) ? warehouse.read(Table.MODELS).count() : 0;
-    return stored.size() == registered && warehouse.exists(Table.MODEL_STATUS) ? stored : refreshStatus();
+    String newest = newestDecision(decisions());
+    boolean current = stored.size() == registered
+        && (stored.isEmpty() || stamps.size() == 1 && java.util.Objects.equals(stamps.iterator().next(), newest));
+    return current ? stored : refreshStatus();
   }
 
   /** Every decision, oldest first. The log grows by a few rows a day: small enough to read whole. */

@@ -42,6 +42,14 @@ public enum Table {
     };
   }
 
+  /**
+   * Whether a write may add columns to an older table (Delta's {@code mergeSchema}): tables whose rows gained a
+   * column after their first release, so a warehouse written by an older nightscore keeps working.
+   */
+  public boolean addsColumns() {
+    return this == CHECK_RESULTS;
+  }
+
   /** The SQL name of the table inside the nightscore database. */
   public String sqlName() {
     return name().toLowerCase(Locale.ROOT);

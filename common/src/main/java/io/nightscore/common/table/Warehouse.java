@@ -175,6 +175,7 @@ public final class Warehouse {
     org.apache.spark.sql.DataFrameWriter<Row> writer = days.write().format("delta").mode("overwrite")
         .option("replaceWhere", condition)
         .option("userMetadata", metadata)
+        .option("mergeSchema", table.addsColumns())
         .partitionBy(column);
     try {
       writer.save(path(table));

@@ -9,7 +9,6 @@ import ml.dmlc.xgboost4j.scala.Booster;
 import ml.dmlc.xgboost4j.scala.spark.RuntimeParams;
 import ml.dmlc.xgboost4j.scala.spark.Utils$;
 import ml.dmlc.xgboost4j.scala.spark.Watches;
-import ml.dmlc.xgboost4j.scala.spark.XGBoost$;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostTrainingSummary$;
@@ -64,12 +63,151 @@ public final class CpuFit {
             sharing));
     RuntimeParams runtime = clf.getRuntimeParameters(sc.isLocal(), scala.collection.immutable.Map$.MODULE$.empty());
     scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>> trained =
-        XGBoost$.MODULE$.train(watches.rdd(), runtime, nativeParams(clf, sc));
+        train(watches, runtime, nativeParams(clf, sc));
     XGBoostClassificationModel model = clf.createModel(trained._1(),
         XGBoostTrainingSummary$.MODULE$.apply(trained._2()));
     clf.copyValues(model, ParamMap.empty());
     model.setParent(clf);
     return model;
+  }
+
+  /**
+   * XGBoost's distributed training as xgboost4j-spark 3.4.0 runs it (a tracker on the driver, one barrier task per
+   * worker joining it, the booster and metrics of worker 0), except after a lost task. xgboost4j-spark makes its
+   * barrier stage a shuffle map stage so that Spark reruns it, and the new attempt's workers join the tracker the
+   * failed attempt used; that tracker's native thread may then write to a dead worker's socket and abort the whole
+   * driver process ("terminate called ... Broken pipe": seen on the test cluster). Here the barrier stage is its
+   * job's result stage, which Spark never reruns, and every attempt has a tracker of its own: a failed attempt's
+   * tracker is stopped and the next attempt starts a new one, up to spark.stage.maxConsecutiveAttempts attempts
+   * (the attempts Spark gives any stage). An attempt after a failure may not get its slots at first (a task stuck
+   * in the dead peer's collective keeps its slot until the task reaper kills its executor): that is retried too.
+   */
+  static scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>> train(JavaRDD<Watches> watches,
+      RuntimeParams runtime, scala.collection.immutable.Map<String, Object> params) {
+    org.apache.spark.SparkContext sc = watches.context();
+    int attempts = Math.max(1, sc.getConf().getInt("spark.stage.maxConsecutiveAttempts", 4));
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return trainOnce(watches, runtime, params, attempt, attempts);
+      } catch (Exception e) { // Scala's SparkException is undeclared
+        boolean lost = SparkFailures.barrierStageFailed(e)
+            || attempt > 1 && SparkFailures.barrierSlotsUnavailable(e);
+        if (!lost || attempt >= attempts) {
+          throw e;
+        }
+        LOG.warn("XGBoost training attempt {} of {} failed ({}); training again with a new tracker", attempt,
+            attempts, SparkFailures.firstLine(e));
+      }
+    }
+  }
+
+  private static scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>> trainOnce(
+      JavaRDD<Watches> watches, RuntimeParams runtime, scala.collection.immutable.Map<String, Object> params,
+      int attempt, int attempts) {
+    org.apache.spark.SparkContext sc = watches.context();
+    ml.dmlc.xgboost4j.scala.spark.TrackerConf conf = runtime.trackerConf();
+    ml.dmlc.xgboost4j.java.RabitTracker tracker;
+    java.util.Map<String, Object> env;
+    try {
+      tracker = new ml.dmlc.xgboost4j.java.RabitTracker(runtime.numWorkers(), conf.hostIp(), conf.port(),
+          conf.timeout());
+      if (!tracker.start()) {
+        throw new IllegalStateException("XGBoost's tracker did not start");
+      }
+      env = new java.util.HashMap<>(tracker.getWorkerArgs());
+    } catch (XGBoostError e) {
+      throw new IllegalStateException("XGBoost's tracker did not start: " + e.getMessage(), e);
+    }
+    LOG.info("XGBoost training (attempt {} of {}): {} workers, parameters {}", attempt, attempts,
+        runtime.numWorkers(), params);
+    // The stage is named for what it does (the executor-loss tests pick it by name).
+    sc.setCallSite("XGBoost training (attempt " + attempt + " of " + attempts + ")");
+    try {
+      scala.reflect.ClassTag<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> tag =
+          scala.reflect.ClassTag$.MODULE$.apply(scala.Tuple2.class);
+      org.apache.spark.rdd.RDD<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> trained =
+          watches.rdd().barrier().mapPartitions(new Worker(env, runtime, params), false, tag);
+      List<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> out =
+          new JavaRDD<>(trained, tag).collect();
+      if (out.size() != 1) {
+        throw new IllegalStateException("XGBoost's worker 0 returned " + out.size() + " boosters, expected 1");
+      }
+      return out.get(0);
+    } finally {
+      sc.clearCallSite();
+      try {
+        tracker.stop();
+      } catch (XGBoostError | RuntimeException e) {
+        LOG.warn("XGBoost's tracker did not stop cleanly: {}", e.toString());
+      }
+    }
+  }
+
+  /**
+   * One barrier task of {@link #train}: joins the tracker as worker {@code DMLC_TASK_ID} = its partition, trains on
+   * its watches, and returns the booster and the metrics per watch (worker 0 only; the boosters are the same).
+   */
+  private static final class Worker extends scala.runtime.AbstractFunction1<scala.collection.Iterator<Watches>,
+      scala.collection.Iterator<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>>>
+      implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private final java.util.HashMap<String, Object> env;
+    private final RuntimeParams runtime;
+    private final scala.collection.immutable.Map<String, Object> params;
+
+    Worker(java.util.Map<String, Object> env, RuntimeParams runtime,
+        scala.collection.immutable.Map<String, Object> params) {
+      this.env = new java.util.HashMap<>(env);
+      this.runtime = runtime;
+      this.params = params;
+    }
+
+    @Override
+    public scala.collection.Iterator<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> apply(
+        scala.collection.Iterator<Watches> input) {
+      int partition = org.apache.spark.TaskContext.getPartitionId();
+      java.util.Map<String, Object> args = new java.util.HashMap<>(env);
+      args.put("DMLC_TASK_ID", String.valueOf(partition));
+      try {
+        ml.dmlc.xgboost4j.java.Communicator.init(args);
+        try (ml.dmlc.xgboost4j.java.ConfigContext ignored = new ml.dmlc.xgboost4j.java.ConfigContext(
+            new java.util.HashMap<>(scala.collection.JavaConverters.mapAsJavaMap(runtime.configs())))) {
+          if (!input.hasNext()) {
+            throw new IllegalStateException("XGBoost worker " + partition + " has no input matrix");
+          }
+          Watches watches = input.next();
+          try {
+            int rounds = runtime.numRounds();
+            float[][] metrics = new float[watches.size()][rounds];
+            scala.collection.immutable.Map<String, ml.dmlc.xgboost4j.scala.DMatrix> named = watches.toMap();
+            Booster booster = ml.dmlc.xgboost4j.scala.XGBoost.train(named.apply(Utils$.MODULE$.TRAIN_NAME()), params,
+                rounds, named, metrics, runtime.obj().isDefined() ? runtime.obj().get() : null,
+                runtime.eval().isDefined() ? runtime.eval().get() : null, runtime.earlyStoppingRounds(), null);
+            if (partition != 0) {
+              return scala.collection.JavaConverters.asScalaIterator(java.util.Collections.emptyIterator());
+            }
+            // XGBoost fills the metrics in the order of the watches' map, as xgboost4j-spark pairs them.
+            scala.collection.immutable.Map<String, float[]> byName = scala.collection.immutable.Map$.MODULE$.empty();
+            scala.collection.Iterator<String> names = named.keysIterator();
+            for (int i = 0; names.hasNext(); i++) {
+              byName = byName.updated(names.next(), metrics[i]);
+            }
+            return scala.collection.JavaConverters.asScalaIterator(
+                List.of(new scala.Tuple2<>(booster, byName)).iterator());
+          } finally {
+            watches.delete();
+          }
+        }
+      } catch (XGBoostError e) {
+        throw new IllegalStateException("XGBoost worker " + partition + " failed: " + e.getMessage(), e);
+      } finally {
+        try {
+          ml.dmlc.xgboost4j.java.Communicator.shutdown();
+        } catch (XGBoostError | RuntimeException e) {
+          LOG.error("XGBoost worker {}: communicator shutdown failed", partition, e);
+        }
+      }
+    }
   }
 
   /**

@@ -164,8 +164,8 @@ public final class Trainer {
             e);
       }
       if (SparkFailures.barrierStageFailed(e)) {
-        // Spark reruns a failed barrier stage as a whole (up to spark.stage.maxConsecutiveAttempts), and
-        // XGBoost's tracker takes the new attempt's workers: only a stage that failed every attempt lands here.
+        // CpuFit trains again with a new tracker after a lost task (up to spark.stage.maxConsecutiveAttempts
+        // attempts): only a training that failed every attempt lands here.
         int attempts = train.events().sparkSession().sparkContext().getConf()
             .getInt("spark.stage.maxConsecutiveAttempts", 4);
         throw new IllegalStateException("XGBoost's barrier stage (" + clf.getNumWorkers() + " workers) failed "

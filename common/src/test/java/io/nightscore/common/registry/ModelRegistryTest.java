@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.nightscore.common.config.Settings;
+import io.nightscore.common.table.Table;
 import io.nightscore.common.table.Warehouse;
 import io.nightscore.model.quality.Calibration;
 import io.nightscore.testing.SparkTestBase;
@@ -184,6 +185,21 @@ class ModelRegistryTest extends SparkTestBase {
     }
     assertEquals(List.of("1 champion", "2 rejected", "3 rejected"), statusBySql("registry_status"));
     assertEquals(registry.derivedStatus(), registry.statuses());
+
+    // A job that dies between committing a decision and rewriting model_status leaves the table stale: its stamp
+    // is not the log's newest decision. SQL can see that; the next read through the registry rewrites it.
+    ModelRegistry.Decision approval = new ModelRegistry.Decision(ModelRegistry.newDecisionId(),
+        java.time.Instant.now(), 2, ModelRegistry.APPROVED, false, 1L, 1L, null, null, null, null, null, null, null,
+        null, List.of(), "ops", "died before the rewrite");
+    warehouse.append(spark.createDataFrame(List.of(approval.toRow()), ModelRegistry.Decision.SCHEMA),
+        Table.MODEL_DECISIONS);
+    String stale = "SELECT count(*) FROM registry_status.model_status WHERE derived_from_decision IS DISTINCT FROM "
+        + "(SELECT max_by(decision_id, decided_at) FROM registry_status.model_decisions)";
+    assertEquals(3L, spark.sql(stale).head().getLong(0), "every row derived before the newest decision");
+    assertEquals(List.of("1 champion", "2 rejected", "3 rejected"), statusBySql("registry_status"));
+    assertEquals(ModelRegistry.Status.APPROVED, registry.statuses().get(2L));
+    assertEquals(List.of("1 champion", "2 approved", "3 rejected"), statusBySql("registry_status"));
+    assertEquals(0L, spark.sql(stale).head().getLong(0));
   }
 
   @Test

@@ -153,11 +153,11 @@ class TrainerTest extends SparkTestBase {
 
     XGBoostClassifier once = Trainer.classifier(SCHEMA, "target", settings.xgboost(), true);
     byte[][] got = new byte[1][];
-    List<String> log = logged("XGBoostSpark", () -> got[0] = Trainer.fit(once, rows[0], rows[1], "event_id")
+    List<String> log = logged(CpuFit.class.getName(), () -> got[0] = Trainer.fit(once, rows[0], rows[1], "event_id")
         .nativeBooster().toByteArray("ubj"));
     assertThat(got[0]).as("the same booster, byte for byte").isEqualTo(expected);
-    assertThat(log).as("xgboost4j-spark's parameter line: the threads fitRows hands XGBoost")
-        .anyMatch(line -> line.startsWith("Running XGBoost") && line.contains("nthread -> 1"));
+    assertThat(log).as("the training's parameter line: the threads fitRows hands XGBoost")
+        .anyMatch(line -> line.startsWith("XGBoost training (attempt 1 of ") && line.contains("nthread -> 1"));
     assertThat(CpuFit.nativeParams(once, spark.sparkContext()).get("nthread"))
         .as("threads per worker: 2 local cores shared by 2 workers").isEqualTo(scala.Option.apply(1));
     XGBoostClassifier alone = Trainer.classifier(SCHEMA, "target", Settings.defaults(Map.of(

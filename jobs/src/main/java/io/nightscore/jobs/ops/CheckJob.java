@@ -36,12 +36,23 @@ import org.slf4j.LoggerFactory;
 public final class CheckJob {
   private static final Logger LOG = LoggerFactory.getLogger(CheckJob.class);
 
-  /** One invariant: its name, whether it held, the count it expected and found (null where none), and why. */
-  public record Check(String name, boolean ok, Long expected, Long actual, String detail) {}
+  /**
+   * One invariant: its stable id ({@code check_results.check_id}, what queries key on), its name as people read
+   * it, whether it held, the count it expected and found (null where none), and why.
+   */
+  public record Check(String id, String name, boolean ok, Long expected, Long actual, String detail) {}
+
+  /** The ids of the invariants, as {@code check_results.check_id} holds them. */
+  public static final String RAW_ROWS = "raw_rows_accounted";
+  public static final String SCORED = "scored_equals_ingested";
+  public static final String SCORES_VALID = "scores_valid";
+  public static final String CHAMPION = "champion_exists";
+  public static final String NO_ALERT = "no_monitor_alert";
 
   /** The {@code check_results} table's columns: one row per day and invariant. */
   public static final StructType RESULTS_SCHEMA = new StructType()
       .add("invariant", DataTypes.StringType, false)
+      .add("check_id", DataTypes.StringType, true)
       .add("expected", DataTypes.LongType, true)
       .add("actual", DataTypes.LongType, true)
       .add("passed", DataTypes.BooleanType, false)
@@ -89,8 +100,8 @@ public final class CheckJob {
     long quarantined = warehouse.exists(Table.QUARANTINE)
         ? warehouse.day(Table.QUARANTINE, date).count() : 0;
     Long rowsIn = rawRows(warehouse, date);
-    checks.add(new Check("rows ingested + quarantined = raw rows", rowsIn != null && events + quarantined == rowsIn,
-        rowsIn, events + quarantined,
+    checks.add(new Check(RAW_ROWS, "rows ingested + quarantined = raw rows",
+        rowsIn != null && events + quarantined == rowsIn, rowsIn, events + quarantined,
         rowsIn == null ? "no ingest commit for " + date + " in " + warehouse.qualified(Table.EVENTS)
             : String.format(Locale.ROOT, "%d + %d vs %d raw", events, quarantined, rowsIn)));
 
@@ -99,12 +110,13 @@ public final class CheckJob {
             .otherwise(0))).head();
     long scored = s.getLong(0);
     long bad = s.isNullAt(1) ? 0 : s.getLong(1);
-    checks.add(new Check("scored rows = ingested rows", scored == events && events > 0, events, scored,
+    checks.add(new Check(SCORED, "scored rows = ingested rows", scored == events && events > 0, events, scored,
         String.format(Locale.ROOT, "%d scored vs %d ingested", scored, events)));
-    checks.add(new Check("scores within [0, 1], not NaN or null", bad == 0, 0L, bad, bad + " bad scores"));
+    checks.add(new Check(SCORES_VALID, "scores within [0, 1], not NaN or null", bad == 0, 0L, bad,
+        bad + " bad scores"));
 
     Long champion = new ModelRegistry(warehouse).champion().map(ModelRegistry.Alias::version).orElse(null);
-    checks.add(new Check("a champion model exists", champion != null, 1L, champion == null ? 0L : 1L,
+    checks.add(new Check(CHAMPION, "a champion model exists", champion != null, 1L, champion == null ? 0L : 1L,
         champion == null ? "no champion in " + warehouse.qualified(Table.MODEL_ALIASES) : "champion v" + champion));
 
     checks.add(monitorAlerts(warehouse, date));
@@ -117,7 +129,7 @@ public final class CheckJob {
   /** Replaces the day's rows of {@code check_results}, so "which nights broke an invariant?" is a query. */
   static void record(Warehouse warehouse, Result result) {
     Timestamp at = Timestamp.from(Instant.now());
-    List<Row> rows = result.checks().stream().map(c -> RowFactory.create(c.name(), c.expected(), c.actual(), c.ok(),
+    List<Row> rows = result.checks().stream().map(c -> RowFactory.create(c.name(), c.id(), c.expected(), c.actual(), c.ok(),
         c.detail(), at, Date.valueOf(result.date()))).toList();
     warehouse.overwriteDay(warehouse.spark().createDataFrame(rows, RESULTS_SCHEMA), Table.CHECK_RESULTS,
         result.date());
@@ -154,7 +166,7 @@ public final class CheckJob {
             r.getString(2), r.getString(3)));
       }
     }
-    return new Check("no monitoring alert for the day", alerts.isEmpty(), 0L, (long) alerts.size(),
+    return new Check(NO_ALERT, "no monitoring alert for the day", alerts.isEmpty(), 0L, (long) alerts.size(),
         !ran ? "monitor has not run for " + date : alerts.isEmpty() ? "none" : String.join("; ", alerts));
   }
 }

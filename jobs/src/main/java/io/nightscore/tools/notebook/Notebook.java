@@ -27,6 +27,8 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
   private static final Pattern CHECK = Pattern.compile("--\\s*check:\\s*(.*)");
   private static final Pattern REQUIRES = Pattern.compile("--\\s*requires:\\s*(.*)");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  /** A cell's title as Databricks exports it: the cell's first line. */
+  private static final Pattern TITLE = Pattern.compile("-- DBTITLE \\d+,(.*)");
 
   public enum Kind { MARKDOWN, WIDGETS, SQL }
 
@@ -36,8 +38,10 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
     DATE,
     /** A database or table name. */
     IDENTIFIER,
-    /** A column of the events table. */
-    COLUMN,
+    /** A categorical feature of the events schema ({@code nightscore.schema.categorical}). */
+    CATEGORICAL,
+    /** A numeric feature of the events schema ({@code nightscore.schema.numeric}). */
+    NUMERIC,
     /** A whole number. */
     INTEGER
   }
@@ -57,10 +61,12 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
 
   /**
    * One cell, numbered from 1 as Databricks shows them; {@code text} is the markdown without its MAGIC prefixes,
-   * or the SQL as written; {@code requires}: the tables without which the cell is skipped (tables a young
-   * warehouse may not have yet, e.g. {@code scores_shadow}).
+   * or the SQL as written (without its title line); {@code title}: the cell's Databricks title ({@code -- DBTITLE}),
+   * or null; {@code requires}: the tables without which the cell is skipped (tables a young warehouse may not have
+   * yet, e.g. {@code scores_shadow}).
    */
-  public record Cell(int number, Kind kind, String text, Chart chart, String check, List<String> requires) {}
+  public record Cell(int number, Kind kind, String title, String text, Chart chart, String check,
+      List<String> requires) {}
 
   /** Parses {@code source}, the file's text; {@code name} names the notebook in errors. */
   public static Notebook parse(String name, String source) {
@@ -72,10 +78,10 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
     List<List<String>> raw = new ArrayList<>();
     List<String> current = new ArrayList<>();
     for (String line : text.substring(HEADER.length()).split("\n", -1)) {
-      if (line.strip().equals(SEPARATOR)) {
+      if (line.equals(SEPARATOR)) {
         raw.add(current);
         current = new ArrayList<>();
-      } else if (line.startsWith("-- COMMAND")) {
+      } else if (line.strip().startsWith("-- COMMAND")) {
         throw new IllegalArgumentException(name + ": '" + line + "' is not a cell separator (it must be exactly '"
             + SEPARATOR + "')");
       } else {
@@ -107,8 +113,14 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
     return new Notebook(name, List.copyOf(cells), params);
   }
 
-  private static Cell cell(String name, int number, List<String> body, Map<String, Param> params) {
+  private static Cell cell(String name, int number, List<String> lines, Map<String, Param> params) {
     String where = name + ", cell " + number;
+    Matcher titled = TITLE.matcher(lines.get(0));
+    String title = titled.matches() ? titled.group(1).strip() : null;
+    List<String> body = titled.matches() ? trim(lines.subList(1, lines.size())) : lines;
+    if (body.isEmpty()) {
+      throw new IllegalArgumentException(where + ": a cell with a title and nothing else");
+    }
     long magic = body.stream().filter(l -> l.startsWith(MAGIC)).count();
     if (magic > 0) {
       if (magic != body.size()) {
@@ -122,7 +134,7 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
       for (String line : body.subList(1, body.size())) {
         md.append(line.length() > MAGIC.length() + 1 ? line.substring(MAGIC.length() + 1) : "").append('\n');
       }
-      return new Cell(number, Kind.MARKDOWN, md.toString(), null, null, List.of());
+      return new Cell(number, Kind.MARKDOWN, title, md.toString(), null, null, List.of());
     }
     String sql = String.join("\n", body);
     if (body.stream().anyMatch(l -> WIDGET.matcher(l.strip()).matches())) {
@@ -138,7 +150,7 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
             pending = ParamKind.valueOf(p.group(2).toUpperCase(Locale.ROOT));
           } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": parameter " + pendingName + " has kind '" + p.group(2)
-                + "', expected one of date, identifier, column, integer");
+                + "', expected one of date, identifier, categorical, numeric, integer");
           }
         } else if (w.matches()) {
           if (pending == null || !pendingName.equals(w.group(1))) {
@@ -153,7 +165,7 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
               + "CREATE WIDGET TEXT name DEFAULT '...' statements, got '" + l + "'");
         }
       }
-      return new Cell(number, Kind.WIDGETS, sql, null, null, List.of());
+      return new Cell(number, Kind.WIDGETS, title, sql, null, null, List.of());
     }
     Chart chart = null;
     String check = null;
@@ -178,7 +190,7 @@ public record Notebook(String name, List<Cell> cells, Map<String, Param> params)
         }
       }
     }
-    return new Cell(number, Kind.SQL, sql, chart, check, List.copyOf(requires));
+    return new Cell(number, Kind.SQL, title, sql, chart, check, List.copyOf(requires));
   }
 
   private static Chart chart(String where, String spec) {

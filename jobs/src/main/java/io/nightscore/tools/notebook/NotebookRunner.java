@@ -43,6 +43,8 @@ public final class NotebookRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Rows of a result shown in the pages. */
   public static final int MAX_ROWS = 200;
+  /** Rows of a result a chart draws; a chart over more says so in its title. */
+  public static final int CHART_ROWS = 2000;
 
   public record Options(String file, Map<String, String> params, String out) {}
 
@@ -147,11 +149,16 @@ public final class NotebookRunner {
           }
         }
         case IDENTIFIER -> SqlSafety.checkIdentifier(v, what);
-        case COLUMN -> {
-          SqlSafety.checkIdentifier(v, what);
-          if (!settings.schema().allColumns().contains(v)) {
-            throw new IllegalArgumentException(what + " must be a column of the events table "
-                + settings.schema().allColumns() + ", got '" + v + "'");
+        case CATEGORICAL -> {
+          if (!settings.schema().categorical().contains(v)) {
+            throw new IllegalArgumentException(what + " must be a categorical feature of the schema "
+                + settings.schema().categorical() + ", got '" + v + "'");
+          }
+        }
+        case NUMERIC -> {
+          if (!settings.schema().numeric().contains(v)) {
+            throw new IllegalArgumentException(what + " must be a numeric feature of the schema "
+                + settings.schema().numeric() + ", got '" + v + "'");
           }
         }
         case INTEGER -> {
@@ -177,7 +184,7 @@ public final class NotebookRunner {
 
   private static Output output(Dataset<Row> result, Notebook.Cell cell) {
     List<String> columns = List.of(result.columns());
-    List<Row> rows = result.limit(MAX_ROWS + 1).collectAsList();
+    List<Row> rows = result.limit((cell.chart() == null ? MAX_ROWS : CHART_ROWS) + 1).collectAsList();
     List<List<String>> text = new ArrayList<>();
     for (Row r : rows.subList(0, Math.min(rows.size(), MAX_ROWS))) {
       List<String> line = new ArrayList<>();
@@ -186,12 +193,16 @@ public final class NotebookRunner {
       }
       text.add(line);
     }
-    String png = cell.chart() == null ? null : ModelReport.png(chart(cell, columns, rows));
+    String png = cell.chart() == null ? null : ModelReport.png(chart(cell, columns,
+        rows.subList(0, Math.min(rows.size(), CHART_ROWS)), rows.size() > CHART_ROWS));
     return new Output(columns, text, rows.size() > MAX_ROWS, png, null, null);
   }
 
-  /** The cell's chart hint drawn over its result rows. */
-  static JFreeChart chart(Notebook.Cell cell, List<String> columns, List<Row> rows) {
+  /**
+   * The cell's chart hint drawn over its result rows; {@code more}: the result has rows beyond these (the title
+   * says the chart shows the first ones only).
+   */
+  static JFreeChart chart(Notebook.Cell cell, List<String> columns, List<Row> rows, boolean more) {
     Notebook.Chart c = cell.chart();
     List<String> needed = new ArrayList<>(c.y());
     needed.add(c.x());
@@ -213,14 +224,19 @@ public final class NotebookRunner {
         if (r.isNullAt(yi)) {
           continue;
         }
+        if (!(r.get(yi) instanceof Number n)) {
+          throw new IllegalArgumentException("the chart's y column '" + y + "' must be numeric, got "
+              + r.get(yi).getClass().getSimpleName() + " '" + r.get(yi) + "'");
+        }
         String series = si < 0 ? y : (c.y().size() > 1 ? y + " " : "") + r.get(si);
-        data.addValue(((Number) r.get(yi)).doubleValue(), series, x);
+        data.addValue(n.doubleValue(), series, x);
       }
     }
     String yLabel = c.y().size() == 1 ? c.y().get(0) : "";
+    String title = c.title() + (more ? " (the first " + rows.size() + " rows)" : "");
     JFreeChart chart = c.type().equals("line")
-        ? ChartFactory.createLineChart(c.title(), c.x(), yLabel, data, PlotOrientation.VERTICAL, true, false, false)
-        : ChartFactory.createBarChart(c.title(), c.x(), yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        ? ChartFactory.createLineChart(title, c.x(), yLabel, data, PlotOrientation.VERTICAL, true, false, false)
+        : ChartFactory.createBarChart(title, c.x(), yLabel, data, PlotOrientation.VERTICAL, true, false, false);
     if (data.getColumnCount() > 8) {
       chart.getCategoryPlot().getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
     }
@@ -235,7 +251,10 @@ public final class NotebookRunner {
       Notebook.Cell cell = nb.cells().get(i);
       ObjectNode c = cells.addObject();
       c.put("id", "cell-" + cell.number());
-      c.putObject("metadata");
+      ObjectNode metadata = c.putObject("metadata");
+      if (cell.title() != null) {
+        metadata.put("title", cell.title());
+      }
       if (cell.kind() == Notebook.Kind.MARKDOWN) {
         c.put("cell_type", "markdown");
         lines(c.putArray("source"), cell.text());
@@ -350,6 +369,9 @@ public final class NotebookRunner {
     h.append("</p>");
     for (int i = 0; i < nb.cells().size(); i++) {
       Notebook.Cell cell = nb.cells().get(i);
+      if (cell.title() != null && cell.kind() != Notebook.Kind.WIDGETS) {
+        h.append("<h4>").append(ModelReport.escape(cell.title())).append("</h4>");
+      }
       if (cell.kind() == Notebook.Kind.MARKDOWN) {
         h.append(renderer.render(parser.parse(cell.text())));
         continue;

@@ -68,11 +68,12 @@ class NotebookTest {
       "CREATE WIDGET TEXT database DEFAULT 'nightscore';",
       "-- param run_date: date",
       "CREATE WIDGET TEXT run_date DEFAULT '';",
-      "-- param segment: column",
+      "-- param segment: categorical",
       "CREATE WIDGET TEXT segment DEFAULT 'geo_country';",
       "",
       Notebook.SEPARATOR,
       "",
+      "-- DBTITLE 1,Rows per day",
       "-- chart: line x=dt y=rows,scored series=model_version",
       "SELECT dt, count(*) AS rows FROM ${database}.scores WHERE dt = '${run_date}' GROUP BY ${segment}",
       "",
@@ -89,8 +90,11 @@ class NotebookTest {
     assertEquals(List.of(Notebook.Kind.MARKDOWN, Notebook.Kind.WIDGETS, Notebook.Kind.SQL, Notebook.Kind.SQL),
         nb.cells().stream().map(Notebook.Cell::kind).toList());
     assertEquals("# Title\n\nText.\n", nb.cells().get(0).text());
-    assertEquals(new Notebook.Param("segment", Notebook.ParamKind.COLUMN, "geo_country"),
+    assertEquals(new Notebook.Param("segment", Notebook.ParamKind.CATEGORICAL, "geo_country"),
         nb.params().get("segment"));
+    assertEquals("Rows per day", nb.cells().get(2).title());
+    assertThat(nb.cells().get(2).text()).as("the title line is not SQL").startsWith("-- chart:");
+    assertEquals(null, nb.cells().get(3).title());
     assertEquals(new Notebook.Chart("line", "dt", List.of("rows", "scored"), "model_version"),
         nb.cells().get(2).chart());
     assertEquals("empty", nb.cells().get(3).check());
@@ -113,6 +117,11 @@ class NotebookTest {
         .hasMessageContaining("chart type 'pie'");
     assertThatThrownBy(() -> Notebook.parse("x.sql", Notebook.HEADER + "\nSELECT 1\n-- COMMAND ---\nSELECT 2\n"))
         .hasMessageContaining("is not a cell separator");
+    // Databricks splits cells on the exact line only: one with trailing blanks would stay inside a cell.
+    assertThatThrownBy(() -> Notebook.parse("x.sql", Notebook.HEADER + "\nSELECT 1\n" + Notebook.SEPARATOR
+        + " \nSELECT 2\n")).hasMessageContaining("is not a cell separator");
+    assertThatThrownBy(() -> Notebook.parse("x.sql", Notebook.HEADER + "\n-- param d: column\n"
+        + "CREATE WIDGET TEXT d DEFAULT '';\n")).hasMessageContaining("expected one of date, identifier, categorical");
   }
 
   @Test
@@ -126,9 +135,11 @@ class NotebookTest {
     assertThatThrownBy(() -> NotebookRunner.values(nb, SETTINGS, Map.of("run_date", "2026-11-09' OR '1'='1")))
         .hasMessageContaining("parameter run_date of small.sql must be a real date");
     assertThatThrownBy(() -> NotebookRunner.values(nb, SETTINGS, Map.of("segment", "country; DROP TABLE x")))
-        .hasMessageContaining("must be an identifier");
-    assertThatThrownBy(() -> NotebookRunner.values(nb, SETTINGS, Map.of("segment", "no_such_column")))
-        .hasMessageContaining("must be a column of the events table");
+        .hasMessageContaining("must be a categorical feature of the schema");
+    assertThatThrownBy(() -> NotebookRunner.values(nb, SETTINGS, Map.of("segment", "bid_price")))
+        .as("a numeric feature is no segment").hasMessageContaining("must be a categorical feature of the schema");
+    assertThatThrownBy(() -> NotebookRunner.values(nb, SETTINGS, Map.of("segment", "event_id")))
+        .hasMessageContaining("must be a categorical feature of the schema");
     assertThatThrownBy(() -> NotebookRunner.values(nb, SETTINGS, Map.of("database", "a.b")))
         .hasMessageContaining("must be an identifier");
     assertThatThrownBy(() -> NotebookRunner.values(nb, SETTINGS, Map.of("day", "x")))
