@@ -55,7 +55,8 @@ sc AS (
 ),
 raw AS (
   SELECT dt, max(expected) AS raw_rows FROM ${database}.check_results
-  WHERE check_id = 'raw_rows_accounted'
+  WHERE coalesce(check_id, CASE WHEN invariant = 'rows ingested + quarantined = raw rows'
+    THEN 'raw_rows_accounted' END) = 'raw_rows_accounted'
     AND dt BETWEEN date_sub((SELECT d FROM study_day), 29) AND (SELECT d FROM study_day)
   GROUP BY dt
 ),
@@ -336,7 +337,8 @@ LIMIT 100
 WITH raw AS (
   SELECT dt, max(expected) AS raw_rows
   FROM ${database}.check_results
-  WHERE check_id = 'raw_rows_accounted' AND expected IS NOT NULL
+  WHERE coalesce(check_id, CASE WHEN invariant = 'rows ingested + quarantined = raw rows'
+    THEN 'raw_rows_accounted' END) = 'raw_rows_accounted' AND expected IS NOT NULL
   GROUP BY dt
 ),
 ev AS (

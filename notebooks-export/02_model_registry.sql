@@ -343,7 +343,7 @@ WHERE st.status_champions <> 1 OR al.alias_rows <> 1 OR st.status_versions <> al
 -- check: empty
 -- requires: model_status
 WITH newest AS (
-  SELECT max_by(decision_id, decided_at) AS decision_id FROM ${database}.model_decisions
+  SELECT max_by(decision_id, struct(decided_at, decision_id)) AS decision_id FROM ${database}.model_decisions
 )
 SELECT m.version AS model_version, 'registered, not in model_status' AS problem
 FROM ${database}.models m

@@ -172,7 +172,8 @@ ORDER BY w.dt, w.feature
 -- MAGIC Without `monitor` (a warehouse where it never ran, or a day it skipped) the same questions have an answer from
 -- MAGIC `events` alone: every feature of the day under study against the 7 days before it. A feature whose values all
 -- MAGIC read as numbers is cut into ten bins at the reference days' deciles; any other is a categorical, binned by its
--- MAGIC 20 most frequent reference values, the rest of the reference's values, and values the reference never had;
+-- MAGIC 20 most frequent reference values, the rest of the reference's values, and values the reference never had
+-- MAGIC (a categorical whose values all look like numbers is binned as a number);
 -- MAGIC nulls are a bin of their own. The PSI over those bins (shares floored at 0.0001) reads like `monitor`'s:
 -- MAGIC `ok` below 0.1, `warn` below 0.25, else `alert`. `new_value_share` is the share of the day's rows whose value
 -- MAGIC the 7 days before never had, with up to 5 of those values. The reference is the week before, not the model's
@@ -186,19 +187,25 @@ ORDER BY w.dt, w.feature
 WITH study_day AS (
   SELECT coalesce(to_date(nullif('${run_date}', '')), (SELECT max(dt) FROM ${database}.scores)) AS d
 ),
+rows_as_maps AS (
+  SELECT
+    dt = (SELECT d FROM study_day) AS on_day,
+    from_json(to_json(struct(*), map('ignoreNullFields', 'false')), 'map<string,string>') AS m
+  FROM ${database}.events
+  WHERE dt BETWEEN date_sub((SELECT d FROM study_day), 7) AND (SELECT d FROM study_day)
+),
 cells AS (
-  SELECT e.dt = (SELECT d FROM study_day) AS on_day, kv.key AS feature, kv.value AS value
-  FROM ${database}.events e
-  LATERAL VIEW explode(from_json(to_json(struct(e.*), map('ignoreNullFields', 'false')), 'map<string,string>')) kv
-  WHERE e.dt BETWEEN date_sub((SELECT d FROM study_day), 7) AND (SELECT d FROM study_day)
-    AND kv.key NOT IN ('event_id', 'event_time', 'converted', 'dt', 'ingested_at')
+  SELECT r.on_day, kv.key AS feature, kv.value AS value
+  FROM rows_as_maps r
+  LATERAL VIEW explode(r.m) kv AS key, value
+  WHERE kv.key NOT IN ('event_id', 'event_time', 'converted', 'dt', 'ingested_at')
 ),
 kinds AS (
   SELECT
     feature,
-    CASE WHEN bool_and(value IS NULL OR cast(value AS DOUBLE) IS NOT NULL) THEN 'numeric' ELSE 'categorical' END
+    CASE WHEN bool_and(value IS NULL OR try_cast(value AS DOUBLE) IS NOT NULL) THEN 'numeric' ELSE 'categorical' END
       AS kind,
-    percentile_approx(CASE WHEN NOT on_day THEN cast(value AS DOUBLE) END,
+    percentile_approx(CASE WHEN NOT on_day THEN try_cast(value AS DOUBLE) END,
       array(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), 10000) AS edges
   FROM cells
   GROUP BY feature
@@ -219,7 +226,7 @@ binned AS (
     k.kind = 'categorical' AND rv.value IS NULL AND c.value IS NOT NULL AS new_value,
     CASE
       WHEN c.value IS NULL THEN 'null'
-      WHEN k.kind = 'numeric' THEN cast(size(filter(array_distinct(k.edges), x -> cast(c.value AS DOUBLE) > x)) AS STRING)
+      WHEN k.kind = 'numeric' THEN cast(size(filter(array_distinct(k.edges), x -> try_cast(c.value AS DOUBLE) > x)) AS STRING)
       WHEN rv.r <= 20 THEN concat('=', c.value)
       WHEN rv.value IS NOT NULL THEN 'other'
       ELSE 'unseen'
@@ -233,8 +240,8 @@ shares AS (
     feature,
     kind,
     bin,
-    count_if(NOT on_day) / sum(count_if(NOT on_day)) OVER (PARTITION BY feature) AS reference_share,
-    count_if(on_day) / sum(count_if(on_day)) OVER (PARTITION BY feature) AS day_share
+    try_divide(count_if(NOT on_day), sum(count_if(NOT on_day)) OVER (PARTITION BY feature)) AS reference_share,
+    try_divide(count_if(on_day), sum(count_if(on_day)) OVER (PARTITION BY feature)) AS day_share
   FROM binned
   GROUP BY feature, kind, bin
 ),
@@ -264,7 +271,8 @@ SELECT
   p.kind,
   p.bins,
   round(p.psi, 4) AS psi,
-  CASE WHEN p.psi < 0.1 THEN 'ok' WHEN p.psi < 0.25 THEN 'warn' ELSE 'alert' END AS status,
+  CASE WHEN p.psi IS NULL THEN 'no reference days' WHEN p.psi < 0.1 THEN 'ok' WHEN p.psi < 0.25 THEN 'warn'
+    ELSE 'alert' END AS status,
   round(coalesce(p.null_share, 0), 4) AS null_share,
   round(coalesce(p.reference_null_share, 0), 4) AS reference_null_share,
   round(CASE WHEN p.kind = 'categorical' THEN n.new_value_share END, 4) AS new_value_share,

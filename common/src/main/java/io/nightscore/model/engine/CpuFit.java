@@ -41,8 +41,8 @@ public final class CpuFit {
    * Scala array of boxed floats that it unboxes again, which costs its workers more than reading the rows. Here
    * each row's label and floats are copied out of the internal row into
    * one dense array per worker, or the points xgboost4j-spark makes (label, dense values, weight 1, no group, no
-   * margin) past a bound ({@link #matrix}), and the rest is its own: schema checks, feature names and types,
-   * tracker and training, model.
+   * margin) past a bound ({@link #matrix}); the distributed training is {@link #train}'s (a tracker per attempt),
+   * and the rest is xgboost4j-spark's own: schema checks, feature names and types, parameters, model.
    * Calls members that are package-private in Scala (public in bytecode) of xgboost4j-spark 3.4.0; an upgrade
    * must re-check them ({@code TrainerTest} compares the booster with {@code clf.fit}'s byte for byte).
    * {@code train} and {@code eval} (early-stopping rows, may be null) are rows {@code Trainer.input} laid out.
@@ -107,40 +107,56 @@ public final class CpuFit {
     org.apache.spark.SparkContext sc = watches.context();
     ml.dmlc.xgboost4j.scala.spark.TrackerConf conf = runtime.trackerConf();
     ml.dmlc.xgboost4j.java.RabitTracker tracker;
-    java.util.Map<String, Object> env;
     try {
       tracker = new ml.dmlc.xgboost4j.java.RabitTracker(runtime.numWorkers(), conf.hostIp(), conf.port(),
           conf.timeout());
-      if (!tracker.start()) {
-        throw new IllegalStateException("XGBoost's tracker did not start");
-      }
-      env = new java.util.HashMap<>(tracker.getWorkerArgs());
     } catch (XGBoostError e) {
-      throw new IllegalStateException("XGBoost's tracker did not start: " + e.getMessage(), e);
+      throw new IllegalStateException("XGBoost's tracker could not be created: " + e.getMessage(), e);
     }
-    LOG.info("XGBoost training (attempt {} of {}): {} workers, parameters {}", attempt, attempts,
-        runtime.numWorkers(), params);
-    // The stage is named for what it does (the executor-loss tests pick it by name).
-    sc.setCallSite("XGBoost training (attempt " + attempt + " of " + attempts + ")");
+    String callSite = sc.getLocalProperty(org.apache.spark.util.CallSite$.MODULE$.SHORT_FORM());
     try {
-      scala.reflect.ClassTag<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> tag =
-          scala.reflect.ClassTag$.MODULE$.apply(scala.Tuple2.class);
-      org.apache.spark.rdd.RDD<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> trained =
-          watches.rdd().barrier().mapPartitions(new Worker(env, runtime, params), false, tag);
-      List<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> out =
-          new JavaRDD<>(trained, tag).collect();
-      if (out.size() != 1) {
-        throw new IllegalStateException("XGBoost's worker 0 returned " + out.size() + " boosters, expected 1");
+      java.util.Map<String, Object> env;
+      try {
+        if (!tracker.start()) {
+          throw new IllegalStateException("XGBoost's tracker did not start");
+        }
+        env = new java.util.HashMap<>(tracker.getWorkerArgs());
+      } catch (XGBoostError e) {
+        throw new IllegalStateException("XGBoost's tracker did not start: " + e.getMessage(), e);
       }
-      return out.get(0);
+      return trainWith(tracker, env, watches, runtime, params, attempt, attempts);
     } finally {
-      sc.clearCallSite();
+      if (callSite == null) {
+        sc.clearCallSite();
+      } else {
+        sc.setCallSite(callSite);
+      }
       try {
         tracker.stop();
       } catch (XGBoostError | RuntimeException e) {
         LOG.warn("XGBoost's tracker did not stop cleanly: {}", e.toString());
       }
     }
+  }
+
+  private static scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>> trainWith(
+      ml.dmlc.xgboost4j.java.RabitTracker tracker, java.util.Map<String, Object> env, JavaRDD<Watches> watches,
+      RuntimeParams runtime, scala.collection.immutable.Map<String, Object> params, int attempt, int attempts) {
+    org.apache.spark.SparkContext sc = watches.context();
+    LOG.info("XGBoost training (attempt {} of {}): {} workers, parameters {}", attempt, attempts,
+        runtime.numWorkers(), params);
+    // The stage is named for what it does (the executor-loss tests pick it by name).
+    sc.setCallSite("XGBoost training (attempt " + attempt + " of " + attempts + ")");
+    scala.reflect.ClassTag<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> tag =
+        scala.reflect.ClassTag$.MODULE$.apply(scala.Tuple2.class);
+    org.apache.spark.rdd.RDD<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> trained =
+        watches.rdd().barrier().mapPartitions(new Worker(env, runtime, params), false, tag);
+    List<scala.Tuple2<Booster, scala.collection.immutable.Map<String, float[]>>> out =
+        new JavaRDD<>(trained, tag).collect();
+    if (out.size() != 1) {
+      throw new IllegalStateException("XGBoost's worker 0 returned " + out.size() + " boosters, expected 1");
+    }
+    return out.get(0);
   }
 
   /**

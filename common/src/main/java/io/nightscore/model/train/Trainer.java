@@ -164,8 +164,9 @@ public final class Trainer {
             e);
       }
       if (SparkFailures.barrierStageFailed(e)) {
-        // CpuFit trains again with a new tracker after a lost task (up to spark.stage.maxConsecutiveAttempts
-        // attempts): only a training that failed every attempt lands here.
+        // On the CPU, CpuFit trains again with a new tracker after a lost task; on the GPU xgboost4j-spark has
+        // Spark rerun its stage against the same tracker. Either way (up to spark.stage.maxConsecutiveAttempts
+        // attempts) only a training that failed every attempt lands here.
         int attempts = train.events().sparkSession().sparkContext().getConf()
             .getInt("spark.stage.maxConsecutiveAttempts", 4);
         throw new IllegalStateException("XGBoost's barrier stage (" + clf.getNumWorkers() + " workers) failed "

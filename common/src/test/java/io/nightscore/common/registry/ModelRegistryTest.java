@@ -194,7 +194,7 @@ class ModelRegistryTest extends SparkTestBase {
     warehouse.append(spark.createDataFrame(List.of(approval.toRow()), ModelRegistry.Decision.SCHEMA),
         Table.MODEL_DECISIONS);
     String stale = "SELECT count(*) FROM registry_status.model_status WHERE derived_from_decision IS DISTINCT FROM "
-        + "(SELECT max_by(decision_id, decided_at) FROM registry_status.model_decisions)";
+        + "(SELECT max_by(decision_id, struct(decided_at, decision_id)) FROM registry_status.model_decisions)";
     assertEquals(3L, spark.sql(stale).head().getLong(0), "every row derived before the newest decision");
     assertEquals(List.of("1 champion", "2 rejected", "3 rejected"), statusBySql("registry_status"));
     assertEquals(ModelRegistry.Status.APPROVED, registry.statuses().get(2L));

@@ -130,7 +130,7 @@ public final class NotebookRunner {
    * The value of every declared parameter: {@code given}, else the widget's default ({@code database}: the
    * configured database), validated by its kind. Names not declared are refused.
    */
-  static Map<String, String> values(Notebook nb, Settings settings, Map<String, String> given) {
+  public static Map<String, String> values(Notebook nb, Settings settings, Map<String, String> given) {
     for (String name : given.keySet()) {
       if (!nb.params().containsKey(name)) {
         throw new IllegalArgumentException(nb.name() + " has no parameter '" + name + "' (it declares "
@@ -174,7 +174,7 @@ public final class NotebookRunner {
   }
 
   /** {@code sql} with every {@code ${name}} replaced by its validated value. */
-  static String substitute(String sql, Map<String, String> values) {
+  public static String substitute(String sql, Map<String, String> values) {
     String out = sql;
     for (Map.Entry<String, String> e : values.entrySet()) {
       out = out.replace("${" + e.getKey() + "}", e.getValue());

@@ -33,8 +33,8 @@ class NotebookChecksTest extends SparkTestBase {
     views.put("quarantine", "SELECT * FROM VALUES (DATE'" + DAY + "', 'BAD_TIME') AS t(dt, reason)");
     views.put("scores", "SELECT * FROM VALUES ('e1', 0.1D, 1L, DATE'" + DAY + "'), ('e2', 0.2D, 1L, DATE'" + DAY
         + "'), ('e3', 0.3D, 1L, DATE'" + DAY + "') AS t(event_id, score, model_version, dt)");
-    views.put("check_results", "SELECT * FROM VALUES ('raw_rows_accounted', 4L, 4L, true, DATE'" + DAY + "') "
-        + "AS t(check_id, expected, actual, passed, dt)");
+    views.put("check_results", "SELECT * FROM VALUES ('raw_rows_accounted', 'rows ingested + quarantined = raw rows', "
+        + "4L, 4L, true, DATE'" + DAY + "') AS t(check_id, invariant, expected, actual, passed, dt)");
     views.put("models", "SELECT * FROM VALUES (1L), (2L) AS t(version)");
     views.put("model_decisions", "SELECT * FROM VALUES ('d1', TIMESTAMP'2026-11-08 01:00:00', 1L), "
         + "('d2', TIMESTAMP'2026-11-09 01:00:00', 2L) AS t(decision_id, decided_at, model_version)");
@@ -102,8 +102,12 @@ class NotebookChecksTest extends SparkTestBase {
     assertEquals(List.of(cells.get(3)), failing(checks));
     view("scores", healthy().get("scores"));
     // A raw row neither ingested nor quarantined.
-    view("check_results", "SELECT * FROM VALUES ('raw_rows_accounted', 5L, 4L, false, DATE'" + DAY + "') "
-        + "AS t(check_id, expected, actual, passed, dt)");
+    view("check_results", "SELECT * FROM VALUES ('raw_rows_accounted', 'rows ingested + quarantined = raw rows', "
+        + "5L, 4L, false, DATE'" + DAY + "') AS t(check_id, invariant, expected, actual, passed, dt)");
+    assertEquals(List.of(cells.get(4)), failing(checks));
+    // The same broken day recorded before check_id existed (null there): the invariant's name still finds it.
+    view("check_results", "SELECT * FROM VALUES (CAST(NULL AS STRING), 'rows ingested + quarantined = raw rows', "
+        + "5L, 4L, false, DATE'" + DAY + "') AS t(check_id, invariant, expected, actual, passed, dt)");
     assertEquals(List.of(cells.get(4)), failing(checks));
   }
 
