@@ -18,6 +18,8 @@ import io.nightscore.jobs.retrain.ModelReport;
 import io.nightscore.jobs.retrain.RetrainJob;
 import io.nightscore.jobs.score.ScoreJob;
 import io.nightscore.jobs.sql.SqlJob;
+import io.nightscore.jobs.sqlserver.SqlServer;
+import io.nightscore.jobs.sqlserver.Users;
 import io.nightscore.tools.bench.BenchJob;
 import io.nightscore.tools.demo.DemoJob;
 import io.nightscore.tools.evaluate.EvaluateJob;
@@ -28,6 +30,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +52,7 @@ import picocli.CommandLine;
 @Command(name = "nightscore", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Nightly ingest, retrain and scoring of ad conversion probabilities on Spark, Delta Lake and XGBoost.",
     subcommands = {Main.Generate.class, Main.Ingest.class, Main.IngestLabels.class, Main.Retrain.class,
-        Main.Score.class, Main.Monitor.class, Main.Report.class, Main.Evaluate.class, Main.Sql.class,
+        Main.Score.class, Main.Monitor.class, Main.Report.class, Main.Evaluate.class, Main.Sql.class, Main.SqlServerCommand.class,
         Main.Models.class, Main.Maintain.class, Main.Check.class, Main.GpuCheck.class, Main.Bench.class,
         Main.Notebook.class, Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
@@ -575,6 +578,76 @@ public final class Main implements Callable<Integer> {
       main.withSession("sql", (spark, settings) ->
           SqlJob.run(spark, new SqlJob.Options(sql, format, cap), main.out, System.err));
       return 0;
+    }
+  }
+
+  @Command(name = "sql-server", description = "Serve the nightscore tables over JDBC/ODBC (Spark's Thrift server, "
+      + "HiveServer2's protocol): read-only unless --allow-writes, authenticated with --users.",
+      subcommands = {SqlServerCommand.AddUser.class})
+  static final class SqlServerCommand implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Option(names = "--port", defaultValue = "10000", paramLabel = "N", description = "TCP port (default 10000).")
+    int port;
+    @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "ADDRESS", description = "Address to listen "
+        + "on (default 127.0.0.1); anything but loopback needs --users and --keystore.") String bind;
+    @Option(names = "--allow-writes", description = "Let clients change data and metadata (administrators only); "
+        + "settings, code loading, reflection and file reads stay refused.") boolean allowWrites;
+    @Option(names = "--users", paramLabel = "FILE", description = "Users file (add-user writes it): connections "
+        + "then need a user and password.") Path users;
+    @Option(names = "--keystore", paramLabel = "FILE", description = "Java keystore for TLS; its password in "
+        + "the environment variable " + SqlServer.KEYSTORE_PASSWORD_ENV + ".") Path keystore;
+    @Option(names = "--refresh-seconds", defaultValue = "30", paramLabel = "N", description = "How often tables "
+        + "created after the start are registered (default 30).") int refreshSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+      SqlServer.Options o = new SqlServer.Options(port, bind, allowWrites, users, keystore, refreshSeconds);
+      SqlServer.validate(o);
+      // The server's own metastore, local and new at every start: it holds only pointers to the warehouse's tables.
+      Path state = Files.createTempDirectory("nightscore-sql-server");
+      Map<String, String> server = new LinkedHashMap<>();
+      SqlServer.sessionConf(o, state).forEach((k, v) -> server.put("nightscore.spark.\"" + k + "\"", v));
+      Settings settings = main.settings().with(server);
+      SparkSession spark = main.sessions.open(settings, "nightscore sql-server");
+      try {
+        SqlServer.start(spark, settings, o, state, main.out).await();
+      } finally {
+        main.sessions.close(spark);
+      }
+      return 0;
+    }
+
+    @Command(name = "add-user", description = "Add a user to a users file, or change the user's password: the "
+        + "password is read from standard input (asked twice on a terminal), only its salted PBKDF2 hash is stored.")
+    static final class AddUser implements Callable<Integer> {
+      @ParentCommand SqlServerCommand server;
+      @Parameters(paramLabel = "NAME") String name;
+      @Option(names = "--users", required = true, paramLabel = "FILE", description = "The users file (created if "
+          + "missing, readable by its owner only).") Path users;
+
+      @Override
+      public Integer call() throws IOException {
+        String password;
+        java.io.Console console = System.console();
+        if (console != null) {
+          char[] first = console.readPassword("Password for %s: ", name);
+          char[] again = console.readPassword("Again: ");
+          if (first == null || !java.util.Arrays.equals(first, again)) {
+            throw new IllegalArgumentException("the two passwords differ");
+          }
+          password = new String(first);
+        } else {
+          java.io.BufferedReader in = new java.io.BufferedReader(
+              new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+          password = in.readLine();
+          if (password == null) {
+            throw new IllegalArgumentException("no password on standard input");
+          }
+        }
+        Users.put(users, name, password, Users.ITERATIONS);
+        server.main.out.println("sql-server: user " + name + " in " + users);
+        return 0;
+      }
     }
   }
 
