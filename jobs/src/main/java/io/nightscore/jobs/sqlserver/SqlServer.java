@@ -9,9 +9,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -50,16 +48,9 @@ public final class SqlServer {
     private final HiveThriftServer2 server;
     private final ScheduledExecutorService upkeep;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final String url;
-
-    private Running(HiveThriftServer2 server, ScheduledExecutorService upkeep, String url) {
+    private Running(HiveThriftServer2 server, ScheduledExecutorService upkeep) {
       this.server = server;
       this.upkeep = upkeep;
-      this.url = url;
-    }
-
-    public String url() {
-      return url;
     }
 
     public synchronized void stop() {
@@ -185,12 +176,10 @@ public final class SqlServer {
     } else {
       hive.put("hive.server2.authentication", "NONE");
     }
-    List<String> secret = new ArrayList<>();
     if (o.keystore() != null) {
       hive.put("hive.server2.use.SSL", "true");
       hive.put("hive.server2.keystore.path", o.keystore().toAbsolutePath().toString());
       hive.put("hive.server2.keystore.password", System.getenv(KEYSTORE_PASSWORD_ENV));
-      secret.add("hive.server2.keystore.password");
     }
     hive.forEach((k, v) -> spark.conf().set(k, v));
     HiveThriftServer2 server;
@@ -212,7 +201,7 @@ public final class SqlServer {
     } finally {
       starter.shutdown();
       // The TLS socket is open now: the password leaves the session's settings.
-      secret.forEach(k -> spark.conf().unset(k));
+      spark.conf().unset("hive.server2.keystore.password");
     }
 
     ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -230,7 +219,7 @@ public final class SqlServer {
 
     String url = "jdbc:hive2://" + o.bind() + ":" + o.port() + "/" + warehouse.database()
         + (o.keystore() != null ? ";ssl=true" : "");
-    Running running = new Running(server, upkeep, url);
+    Running running = new Running(server, upkeep);
     // Before Spark's own shutdown hook (Hadoop's manager runs higher priorities first): stop taking clients, then
     // let Spark stop its context.
     org.apache.hadoop.util.ShutdownHookManager.get().addShutdownHook(running::stop, 60);
